@@ -1,0 +1,372 @@
+"""The ``smart-policing`` command line (Typer).
+
+Global options come before the command: ``smart-policing --db URL --json import cad FILE``.
+Progress bars go to standard error, so ``--json`` output on standard output stays
+machine-readable. Exit status: 0 success, 1 failure while working, 2 unusable input
+(unreadable file, wrong columns, invalid mapping) with a message naming what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from sqlalchemy import Engine
+
+from smart_policing.data.boundaries import import_boundaries
+from smart_policing.data.importer import ImportSummary, import_file
+from smart_policing.data.mapping import MappingSpec, builtin_mapping, load_mapping
+from smart_policing.data.reader import UnusableFileError
+from smart_policing.datafiles import DataFileError
+from smart_policing.model.boundaries import BoundaryKind
+from smart_policing.settings import Settings
+from smart_policing.store import current_revision, head_revision, make_engine, upgrade
+from smart_policing.store.queries import list_imports, list_rejects, record_counts
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="smart-policing",
+    help="SMART Policing platform: import, analyse and serve police data.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+import_app = typer.Typer(
+    help="Import files as published (plain or .gz CSV, GeoJSON).", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+app.add_typer(import_app, name="import")
+
+err = Console(stderr=True)
+out = Console()
+
+
+@dataclass
+class Context:
+    settings: Settings
+    as_json: bool
+    _engine: Engine | None = None
+
+    def engine(self, *, migrate: bool = True) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.settings.database_url)
+            if migrate:
+                upgrade(self._engine)
+        return self._engine
+
+
+@app.callback()
+def _main(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database URL (sqlite:///file.db or postgresql://...). Env: SMART_DATABASE_URL.",
+        ),
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option("--timezone", help="City time zone for local times. Env: SMART_TIMEZONE."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+) -> None:
+    """SMART Policing: Strategic Management & Alternative Response Tactics."""
+    try:
+        settings = Settings.from_env(database_url=db, timezone=timezone)
+    except ValueError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    ctx.obj = Context(settings, as_json)
+
+
+def _ctx(ctx: typer.Context) -> Context:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, Context)
+    return obj
+
+
+def _emit(c: Context, data: Any, human: str | Table) -> None:
+    if c.as_json:
+        typer.echo(json.dumps(data, indent=2, default=str))
+    else:
+        out.print(human)
+
+
+# ---------------------------------------------------------------- db
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create or migrate the database schema to this version."""
+    c = _ctx(ctx)
+    engine = c.engine(migrate=False)
+    before = current_revision(engine)
+    upgrade(engine)
+    after = current_revision(engine)
+    _emit(c, {"from": before, "to": after}, f"database at revision {after} (was {before})")
+
+
+@db_app.command("current")
+def db_current(ctx: typer.Context) -> None:
+    """Show the database's schema revision and the newest this version ships."""
+    c = _ctx(ctx)
+    rev, head = current_revision(c.engine(migrate=False)), head_revision()
+    _emit(c, {"current": rev, "head": head}, f"current {rev}, newest {head}")
+
+
+# ---------------------------------------------------------------- imports
+
+FileArg = Annotated[
+    Path, typer.Argument(help="File to import (plain or gzip).", show_default=False)
+]
+EncodingOpt = Annotated[str, typer.Option("--encoding", help="Text encoding of the file.")]
+
+
+def _run_import(c: Context, path: Path, spec: MappingSpec, encoding: str, format_name: str) -> None:
+    try:
+        with Progress(
+            TextColumn(f"importing {path.name}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=c.as_json,
+        ) as bar:
+            task = bar.add_task("import", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            summary = import_file(
+                c.engine(),
+                path,
+                spec,
+                timezone=c.settings.timezone,
+                encoding=encoding,
+                format_name=format_name,
+                progress=progress,
+            )
+    except UnusableFileError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    _emit(c, summary.to_dict(), _summary_table(summary))
+
+
+def _summary_table(s: ImportSummary) -> Table:
+    table = Table(
+        title=f"import #{s.import_id}: {Path(s.file).name} ({s.format})", show_header=False
+    )
+    table.add_row("read", f"{s.rows_read:,}")
+    table.add_row("inserted", f"{s.inserted:,}")
+    table.add_row("duplicates", f"{s.duplicates:,}")
+    table.add_row(
+        "rejected", f"{s.rejected:,}" + ("  (see: smart-policing rejects)" if s.rejected else "")
+    )
+    if s.incidents_inserted is not None:
+        table.add_row("new incidents", f"{s.incidents_inserted:,} (victim rows grouped)")
+    table.add_row("flagged", f"{s.flagged:,}")
+    for flag, n in s.flags.items():
+        table.add_row(f"  {flag}", f"{n:,}")
+    for fname, values in s.unmapped.items():
+        shown = ", ".join(f"{v!r} x{n}" for v, n in list(values.items())[:8])
+        table.add_row(f"unmapped {fname}", shown)
+    table.add_row("time", f"{s.seconds:.1f} s ({s.rows_per_second:,.0f} rows/s)")
+    return table
+
+
+@import_app.command("baltimore-part1")
+def import_baltimore(ctx: typer.Context, file: FileArg, encoding: EncodingOpt = "utf-8") -> None:
+    """Open Baltimore 'BPD Part 1 Victim Based Crime Data' CSV, as published."""
+    _run_import(_ctx(ctx), file, builtin_mapping("baltimore-part1"), encoding, "baltimore-part1")
+
+
+@import_app.command("cad")
+def import_cad(ctx: typer.Context, file: FileArg, encoding: EncodingOpt = "utf-8") -> None:
+    """CAD export with the full timestamp chain; derives and flags response intervals."""
+    _run_import(_ctx(ctx), file, builtin_mapping("cad"), encoding, "cad")
+
+
+@import_app.command("csv")
+def import_csv(
+    ctx: typer.Context,
+    file: FileArg,
+    mapping: Annotated[
+        Path, typer.Option("--mapping", help="Mapping file (YAML), see docs/importing.md.")
+    ],
+    encoding: EncodingOpt = "utf-8",
+) -> None:
+    """Any city's calls or incidents through a declarative mapping file."""
+    try:
+        spec = load_mapping(mapping)
+    except DataFileError as exc:
+        err.print(f"[red]error:[/] invalid mapping:\n{exc}")
+        raise typer.Exit(2) from exc
+    _run_import(_ctx(ctx), file, spec, encoding, f"csv:{spec.name}")
+
+
+@import_app.command("boundaries")
+def import_boundaries_cmd(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="GeoJSON FeatureCollection of polygons.")],
+    kind: Annotated[BoundaryKind, typer.Option("--kind", help="What the polygons are.")],
+    name: Annotated[str, typer.Option("--name", help="Layer name, e.g. bpd-districts-2019.")],
+    name_field: Annotated[
+        str | None, typer.Option("--name-field", help="Property naming each feature.")
+    ] = None,
+    crs: Annotated[
+        str | None, typer.Option("--crs", help="CRS of the file if it does not declare one.")
+    ] = None,
+) -> None:
+    """District, beat or zone polygons (GeoJSON in any declared CRS)."""
+    c = _ctx(ctx)
+    try:
+        s = import_boundaries(
+            c.engine(), file, kind=kind, layer=name, name_field=name_field, crs=crs
+        )
+    except UnusableFileError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    _emit(
+        c,
+        s.to_dict(),
+        f"layer {s.layer} ({s.kind}, from {s.source_crs}): read {s.rows_read} = "
+        f"inserted {s.inserted} + duplicates {s.duplicates} + rejected {s.rejected}; "
+        f"repaired {s.repaired}",
+    )
+
+
+@app.command("imports")
+def imports_cmd(
+    ctx: typer.Context, limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20
+) -> None:
+    """List recent imports with their counts."""
+    c = _ctx(ctx)
+    rows = list_imports(c.engine(), limit)
+    table = Table(
+        "id", "format", "file", "status", "read", "inserted", "dup", "rejected", "flagged"
+    )
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            r["format"],
+            r["file_name"],
+            r["status"],
+            *(
+                f"{r[k]:,}"
+                for k in (
+                    "rows_read",
+                    "rows_inserted",
+                    "rows_duplicate",
+                    "rows_rejected",
+                    "rows_flagged",
+                )
+            ),
+        )
+    _emit(c, rows, table)
+
+
+@app.command("rejects")
+def rejects_cmd(
+    ctx: typer.Context,
+    import_id: Annotated[int | None, typer.Option("--import", help="Only this import id.")] = None,
+    file: Annotated[str | None, typer.Option("--file", help="Only this file name.")] = None,
+    limit: Annotated[int, typer.Option(help="Rows per page.")] = 50,
+    offset: Annotated[int, typer.Option(help="Skip this many.")] = 0,
+) -> None:
+    """Rows rejected by imports: file, line, columns, reason and the raw line."""
+    c = _ctx(ctx)
+    total, rows = list_rejects(
+        c.engine(), import_id=import_id, file_name=file, limit=limit, offset=offset
+    )
+    table = Table("import", "file", "line", "columns", "reason", title=f"{total:,} rejected rows")
+    for r in rows:
+        table.add_row(
+            str(r["import_id"]),
+            r["file_name"],
+            str(r["line_number"]),
+            r["fields"] or "",
+            r["reason"],
+        )
+    _emit(c, {"total": total, "rows": rows}, table)
+
+
+@app.command("stats")
+def stats_cmd(ctx: typer.Context) -> None:
+    """Record counts in the database."""
+    c = _ctx(ctx)
+    counts = record_counts(c.engine())
+    table = Table("records", "rows")
+    for k, v in counts.items():
+        table.add_row(k, f"{v:,}")
+    _emit(c, counts, table)
+
+
+# ---------------------------------------------------------------- synthetic city and server
+
+
+@app.command("synth")
+def synth_cmd(
+    ctx: typer.Context,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the city into.")],
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed writes the same files.")
+    ] = 0,
+    years: Annotated[int, typer.Option(help="Whole years of history.")] = 1,
+    end_year: Annotated[int, typer.Option(help="Last calendar year of history.")] = 2025,
+    calls_per_day: Annotated[float, typer.Option(help="Mean CAD calls per day.")] = 600.0,
+    incidents_per_day: Annotated[
+        float, typer.Option(help="Mean Part 1 victim rows per day.")
+    ] = 120.0,
+) -> None:
+    """Write a synthetic city in the real formats (Part 1 CSV, CAD CSV, districts GeoJSON)."""
+    from smart_policing.data.synth import CityParams, generate_city
+
+    c = _ctx(ctx)
+    params = CityParams(
+        seed=seed,
+        years=years,
+        end_year=end_year,
+        timezone=c.settings.timezone,
+        calls_per_day=calls_per_day,
+        incidents_per_day=incidents_per_day,
+    )
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), console=err, transient=True
+    ) as bar:
+        task = bar.add_task("synthetic city", total=1.0)
+
+        def progress(stage: str, fraction: float) -> None:
+            bar.update(task, description=stage, completed=fraction)
+
+        manifest = generate_city(params, out_dir, progress=progress)
+    data = {k: str(v) if isinstance(v, Path) else v for k, v in vars(manifest).items()}
+    _emit(c, data, "\n".join(f"{k}: {v}" for k, v in data.items() if k != "params"))
+
+
+@app.command("serve")
+def serve_cmd(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Serve the web app and API (http://127.0.0.1:8000 by default)."""
+    import uvicorn
+
+    from smart_policing.api.app import create_app
+
+    c = _ctx(ctx)
+    c.engine()  # migrate before serving
+    uvicorn.run(create_app(c.settings), host=host, port=port, log_level="info")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

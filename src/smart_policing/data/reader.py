@@ -1,0 +1,276 @@
+"""Chunked CSV reading that loses nothing and says where each record came from.
+
+Files may be plain or gzip-compressed (detected from the magic bytes, not the name).
+Each record keeps the file line it starts on (the header is line 1), so rejects
+can point a user at the exact line. Records with the wrong number of fields
+(a truncated last line, a stray delimiter) are set aside with a reason instead of
+being padded or cut. Bytes that are not valid in the declared encoding become
+U+FFFD, and the row is rejected by the transform naming the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import gzip
+import hashlib
+import io
+import sys
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from operator import itemgetter
+from pathlib import Path
+from typing import IO, Any
+
+import polars as pl
+
+__all__ = [
+    "BadRecord",
+    "CsvChunk",
+    "CsvSource",
+    "UnusableFileError",
+    "file_sha256",
+    "format_record",
+]
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+class UnusableFileError(Exception):
+    """The file cannot be imported at all (unreadable, not CSV, wrong columns)."""
+
+
+@dataclass(frozen=True)
+class BadRecord:
+    """A record set aside before any field is parsed."""
+
+    line: int
+    fields: list[str]
+    reason: str
+
+
+@dataclass
+class CsvChunk:
+    """Up to ``chunk_rows`` records: the well-formed ones as raw text, plus the bad ones.
+
+    ``texts[i]`` is the raw text of the i-th good record (its line(s), newline
+    included) and ``lines[i]`` the file line it starts on.
+    """
+
+    width: int
+    lines: list[int] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    bad: list[BadRecord] = field(default_factory=list)
+
+    @property
+    def records(self) -> int:
+        return len(self.texts) + len(self.bad)
+
+    def raw(self, index: int) -> str:
+        """The raw text of good record ``index`` without its line ending."""
+        return self.texts[index].rstrip("\r\n")
+
+    def frame(self, columns: dict[str, int]) -> pl.DataFrame:
+        """The good records' ``columns`` (name -> header position) as String columns.
+
+        Parsed by Polars' CSV reader from the raw text. Its record count is checked
+        against the Python ``csv`` pass that found the records; should they ever
+        disagree (an exotic quoting case), the records are parsed with ``csv`` instead.
+        """
+        names = list(columns)
+        if not self.texts:
+            return pl.DataFrame({n: pl.Series(n, [], dtype=pl.String) for n in names})
+        data = "".join(self.texts).encode("utf-8", errors="surrogatepass")
+        try:
+            df = pl.read_csv(
+                io.BytesIO(data),
+                has_header=False,
+                new_columns=[f"c{i}" for i in range(self.width)],
+                infer_schema=False,
+                quote_char='"',
+                raise_if_empty=False,
+            ).select(pl.col(f"c{i}").alias(n) for n, i in columns.items())
+        except pl.exceptions.PolarsError:
+            df = None
+        if df is not None and df.height == len(self.texts) and df.columns == names:
+            return df
+        rows = list(csv.reader(self.texts))
+        return pl.DataFrame(
+            {
+                n: pl.Series(n, list(map(itemgetter(i), rows)), dtype=pl.String)
+                for n, i in columns.items()
+            }
+        )
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (as stored, i.e. of the .gz for gzip files)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class _CountingReader(io.RawIOBase):
+    """Passes bytes through, counting how many were read (for progress bars)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.bytes_read += n
+        return n
+
+
+def format_record(fields: list[str]) -> str:
+    """A record as one CSV line (for the rejects table)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(fields)
+    return out.getvalue()
+
+
+class CsvSource:
+    """A CSV file opened for chunked reading.
+
+    Parameters
+    ----------
+    path:
+        the file; gzip is detected from its first two bytes.
+    encoding:
+        text encoding (default UTF-8, a BOM is ignored).
+    chunk_rows:
+        records per chunk; bounds memory (about 1 KiB per record in flight).
+    """
+
+    def __init__(
+        self, path: str | Path, *, encoding: str = "utf-8", chunk_rows: int = 50_000
+    ) -> None:
+        self.path = Path(path)
+        self.encoding = encoding
+        self.chunk_rows = chunk_rows
+        try:
+            self.total_bytes = self.path.stat().st_size
+            self._file: IO[bytes] = self.path.open("rb")
+        except OSError as exc:
+            raise UnusableFileError(f"{self.path}: cannot open: {exc.strerror or exc}") from exc
+        magic = self._file.read(2)
+        self._file.seek(0)
+        self._hasher = _CountingReader(self._file)
+        buffered = io.BufferedReader(self._hasher, buffer_size=1 << 20)
+        stream: IO[bytes] = buffered
+        if magic == b"\x1f\x8b":
+            stream = gzip.GzipFile(fileobj=buffered)  # type: ignore[assignment]
+        try:
+            self._text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="")
+        except LookupError as exc:
+            self._file.close()
+            raise UnusableFileError(f"{self.path}: unknown encoding {encoding!r}") from exc
+        self._buffer: list[str] = []
+        self._reader = csv.reader(self._tee())
+        self.header = self._read_header()
+        self._buffer.clear()
+        self._last_line = self._reader.line_num
+
+    def _tee(self) -> Iterator[str]:
+        """Lines of the text, also kept in ``_buffer`` so each record's raw text is known."""
+        buffer = self._buffer
+        for line in self._text:
+            buffer.append(line)
+            yield line
+
+    def _read_header(self) -> list[str]:
+        try:
+            header = next(self._reader)
+        except StopIteration:
+            raise UnusableFileError(f"{self.path}: the file is empty (no header line)") from None
+        except (OSError, EOFError, zlib.error, csv.Error) as exc:
+            raise UnusableFileError(f"{self.path}: cannot read the header: {exc}") from exc
+        if header and header[0].startswith("\ufeff"):
+            header[0] = header[0][1:]
+        header = [h.strip() for h in header]
+        if any("\ufffd" in h or "\x00" in h for h in header):
+            raise UnusableFileError(
+                f"{self.path}: the header is not {self.encoding} text; is this a CSV file? "
+                "(pass --encoding if it is another encoding)"
+            )
+        return header
+
+    @property
+    def bytes_read(self) -> int:
+        """Bytes of the file (compressed, if gzip) consumed so far."""
+        return self._hasher.bytes_read
+
+    def chunks(self) -> Iterator[CsvChunk]:
+        """Yield chunks until the end of the file.
+
+        Raises :class:`UnusableFileError` if the file stops being readable part-way
+        (a corrupt gzip stream, an I/O error); chunks already yielded stay valid.
+        """
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # millions of short-lived lists, no cycles: cycle collection is pure overhead
+        try:
+            yield from self._chunks()
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+
+    def _chunks(self) -> Iterator[CsvChunk]:
+        width = len(self.header)
+        reader = self._reader
+        buffer = self._buffer
+        chunk = CsvChunk(width)
+        last = self._last_line
+        while True:
+            buffer.clear()
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                start, last = last + 1, reader.line_num
+                chunk.bad.append(
+                    BadRecord(start, ["".join(buffer).rstrip("\r\n")], f"unreadable CSV: {exc}")
+                )
+                continue
+            except (OSError, EOFError, zlib.error) as exc:
+                if chunk.records:
+                    yield chunk
+                raise UnusableFileError(
+                    f"{self.path}: the file stops being readable after line {last}: {exc}"
+                ) from exc
+            start = last + 1
+            last = reader.line_num
+            n = len(row)
+            if n == width:
+                chunk.texts.append(buffer[0] if len(buffer) == 1 else "".join(buffer))
+                chunk.lines.append(start)
+            elif n == 0 or (n == 1 and not row[0].strip()):
+                continue  # blank line: not a record
+            else:
+                what = "truncated?" if n < width else "stray delimiter or unquoted comma?"
+                chunk.bad.append(
+                    BadRecord(start, row, f"has {n} fields, expected {width} ({what})")
+                )
+            if chunk.records >= self.chunk_rows:
+                yield chunk
+                chunk = CsvChunk(width)
+        if chunk.records:
+            yield chunk
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> CsvSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""Canonical records: calls for service, incidents, places and boundaries."""

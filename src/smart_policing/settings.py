@@ -1,0 +1,64 @@
+"""Run-time settings, read explicitly (never at import time).
+
+Environment variables:
+
+``SMART_DATABASE_URL``
+    SQLAlchemy URL of the store. Default: an SQLite file ``smart_policing.db`` in
+    the user's data directory (``platformdirs.user_data_dir("smart-policing")``).
+``SMART_TIMEZONE``
+    IANA time zone of the city; local times in imported files are read in it.
+    Default ``America/New_York`` (Baltimore).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, field_validator
+
+__all__ = ["DEFAULT_TIMEZONE", "Settings", "default_database_url"]
+
+DEFAULT_TIMEZONE = "America/New_York"
+
+
+def default_database_url() -> str:
+    """The embedded SQLite database under the user's data directory."""
+    path = Path(platformdirs.user_data_dir("smart-policing")) / "smart_policing.db"
+    return f"sqlite:///{path}"
+
+
+class Settings(BaseModel):
+    """Validated settings for one process (CLI run, web server, test)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    database_url: str
+    timezone: str = DEFAULT_TIMEZONE
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {v!r} (e.g. America/New_York)") from exc
+        return v
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        database_url: str | None = None,
+        timezone: str | None = None,
+    ) -> Settings:
+        """Settings from explicit arguments, then the environment, then defaults."""
+        env = os.environ if env is None else env
+        return cls(
+            database_url=database_url or env.get("SMART_DATABASE_URL") or default_database_url(),
+            timezone=timezone or env.get("SMART_TIMEZONE") or DEFAULT_TIMEZONE,
+        )

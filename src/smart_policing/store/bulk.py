@@ -1,0 +1,90 @@
+"""Fast "insert, ignore what is already there" for both databases.
+
+SQLite: one ``INSERT OR IGNORE`` prepared statement executed over all rows
+(``executemany`` in the driver, no ORM objects). PostgreSQL: ``COPY`` into a
+temporary staging table, then ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``.
+Both return how many rows were really inserted; the caller counts the rest as
+duplicates. Timestamps go in as UTC text in each database's own format.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import psycopg
+from sqlalchemy import Connection, Table, bindparam, select
+
+from smart_policing.store import tables as t
+from smart_policing.store.types import SQLITE_DATETIME_FORMAT
+
+__all__ = ["existing_victim_counts", "insert_ignore"]
+
+_PG_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S.%6f+00"
+
+
+def _prepare(frame: pl.DataFrame, dialect: str) -> pl.DataFrame:
+    exprs = []
+    for name, dtype in frame.schema.items():
+        col = pl.col(name)
+        if isinstance(dtype, pl.Datetime):
+            utc = col.dt.convert_time_zone("UTC") if dtype.time_zone else col
+            fmt = SQLITE_DATETIME_FORMAT if dialect == "sqlite" else _PG_DATETIME_FORMAT
+            exprs.append(utc.dt.strftime(fmt).alias(name))
+        elif dtype == pl.Boolean and dialect == "sqlite":
+            exprs.append(col.cast(pl.Int8).alias(name))
+        else:
+            exprs.append(col)
+    return frame.select(exprs)
+
+
+def insert_ignore(conn: Connection, table: Table, frame: pl.DataFrame) -> int:
+    """Insert ``frame`` (columns named as in ``table``) skipping rows whose unique key exists.
+
+    Returns the number of rows inserted. Runs inside the caller's transaction.
+    """
+    if frame.height == 0:
+        return 0
+    unknown = [c for c in frame.columns if c not in table.c]
+    if unknown:
+        raise ValueError(f"columns {unknown} are not in table {table.name}")
+    dialect = conn.dialect.name
+    data = _prepare(frame, dialect)
+    cols = ", ".join(f'"{c}"' for c in data.columns)
+    if dialect == "sqlite":
+        marks = ", ".join("?" for _ in data.columns)
+        sql = f'INSERT OR IGNORE INTO "{table.name}" ({cols}) VALUES ({marks})'
+        result = conn.exec_driver_sql(sql, list(data.iter_rows()))
+        return int(result.rowcount)
+    if dialect == "postgresql":
+        stage = f"_stage_{table.name}"
+        raw = conn.connection.dbapi_connection
+        assert isinstance(raw, psycopg.Connection)
+        with raw.cursor() as cur:
+            cur.execute(
+                f'CREATE TEMP TABLE "{stage}" AS SELECT {cols} FROM "{table.name}" WITH NO DATA'
+            )
+            with cur.copy(f'COPY "{stage}" ({cols}) FROM STDIN (FORMAT csv)') as copy:
+                copy.write(data.write_csv(include_header=False))
+            cur.execute(
+                f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM "{stage}" '
+                "ON CONFLICT DO NOTHING"
+            )
+            inserted = cur.rowcount
+            cur.execute(f'DROP TABLE "{stage}"')
+        return int(inserted)
+    raise NotImplementedError(
+        f"bulk loading is implemented for SQLite and PostgreSQL, not {dialect}"
+    )
+
+
+def existing_victim_counts(
+    conn: Connection, source: str, keys: list[str], batch: int = 10_000
+) -> dict[str, int]:
+    """Stored ``victim_count`` of the incidents among ``keys`` that exist already."""
+    inc = t.incidents
+    stmt = select(inc.c.source_key, inc.c.victim_count).where(
+        inc.c.source == source, inc.c.source_key.in_(bindparam("keys", expanding=True))
+    )
+    found: dict[str, int] = {}
+    for i in range(0, len(keys), batch):
+        found.update(conn.execute(stmt, {"keys": keys[i : i + batch]}).tuples().all())
+    return found

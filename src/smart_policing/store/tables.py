@@ -1,0 +1,178 @@
+"""The store's tables (SQLAlchemy Core). Alembic migrations create them.
+
+Every imported record carries ``source`` (the format or mapping name, e.g.
+``baltimore-part1``) and a key unique within that source, which is what makes
+re-imports idempotent: the loader inserts with "ignore on conflict" and counts
+what it skipped as duplicates.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from smart_policing.model.calls import INTERVALS
+from smart_policing.store.types import UtcDateTime
+
+__all__ = [
+    "boundaries",
+    "calls",
+    "imports",
+    "incidents",
+    "metadata",
+    "places",
+    "rejects",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("format", String(64), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("file_sha256", String(64)),
+    Column("file_bytes", Integer),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Column("status", String(16), nullable=False),
+    Column("rows_read", Integer, nullable=False, default=0),
+    Column("rows_inserted", Integer, nullable=False, default=0),
+    Column("rows_duplicate", Integer, nullable=False, default=0),
+    Column("rows_rejected", Integer, nullable=False, default=0),
+    Column("rows_flagged", Integer, nullable=False, default=0),
+    Column("error", Text),
+    Column("details", JSON),
+)
+
+rejects = Table(
+    "rejects",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("import_id", Integer, ForeignKey("imports.id"), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("line_number", Integer, nullable=False),
+    Column("fields", Text),
+    Column("reason", Text, nullable=False),
+    Column("raw", Text, nullable=False),
+    UniqueConstraint("file_sha256", "line_number"),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("source_key", String(128), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("offence_code", String(32), nullable=False),
+    Column("offence_description", Text),
+    Column("weapon", String(64)),
+    Column("premise", String(64)),
+    Column("inside_outside", String(8)),
+    Column("block_address", Text),
+    Column("place_key", Text),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("district", String(64)),
+    Column("post", String(16)),
+    Column("neighbourhood", Text),
+    # victim-based sources: the number of identical victim rows grouped into this incident
+    Column("victim_count", Integer, nullable=False, default=1),
+    Column("quality_flags", Text),
+    Column("import_id", Integer, ForeignKey("imports.id"), nullable=False),
+    UniqueConstraint("source", "source_key"),
+    Index(None, "occurred_at"),
+)
+
+calls = Table(
+    "calls",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("call_id", String(128), nullable=False),
+    Column("agency", String(32)),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("queued_at", UtcDateTime),
+    Column("dispatched_at", UtcDateTime),
+    Column("acknowledged_at", UtcDateTime),
+    Column("en_route_at", UtcDateTime),
+    Column("on_scene_at", UtcDateTime),
+    Column("cleared_at", UtcDateTime),
+    Column("closed_at", UtcDateTime),
+    Column("call_type_code", String(128), nullable=False),
+    Column("call_type_text", Text),
+    Column("priority", Integer),
+    Column("source_channel", String(32), nullable=False),
+    Column("disposition_code", String(32)),
+    Column("disposition_text", Text),
+    Column("block_address", Text),
+    Column("place_key", Text),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("district", String(64)),
+    Column("beat", String(16)),
+    Column("shift", String(8)),
+    Column("unit_id", String(32)),
+    Column("call_taker_id", String(64)),
+    Column("dispatcher_id", String(64)),
+    Column("self_initiated", Boolean, nullable=False, default=False),
+    Column("reopened", Boolean, nullable=False, default=False),
+    *(Column(iv.name, Float) for iv in INTERVALS),
+    Column("quality_flags", Text),
+    Column("import_id", Integer, ForeignKey("imports.id"), nullable=False),
+    UniqueConstraint("source", "call_id"),
+    Index(None, "received_at"),
+)
+
+places = Table(
+    "places",
+    metadata,
+    Column("place_key", Text, primary_key=True),
+    Column("block_address", Text, nullable=False),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("district", String(64)),
+    Column("import_id", Integer, ForeignKey("imports.id"), nullable=False),
+)
+
+boundaries = Table(
+    "boundaries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("layer", String(128), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("geometry", Text, nullable=False),
+    Column("source_crs", String(64), nullable=False),
+    Column("area_m2", Float, nullable=False),
+    Column("min_lon", Float, nullable=False),
+    Column("min_lat", Float, nullable=False),
+    Column("max_lon", Float, nullable=False),
+    Column("max_lat", Float, nullable=False),
+    Column("properties", JSON),
+    Column("import_id", Integer, ForeignKey("imports.id"), nullable=False),
+    UniqueConstraint("kind", "layer", "name"),
+)
