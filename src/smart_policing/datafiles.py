@@ -17,7 +17,13 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-__all__ = ["DataFileError", "load_model", "load_yaml_with_lines"]
+__all__ = [
+    "DataFileError",
+    "LocatedErrors",
+    "format_validation_error",
+    "load_model",
+    "load_yaml_with_lines",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -31,6 +37,18 @@ class DataFileError(ValueError):
         self.path = str(path)
         self.problems = problems
         super().__init__("\n".join(f"{self.path}, {p}" for p in problems))
+
+
+class LocatedErrors(ValueError):
+    """Raised by a model validator to report problems at precise key paths.
+
+    ``problems`` holds ``(path, message)`` pairs, path relative to the model being
+    validated, e.g. ``(("fields", "priority"), "needs 'formats'")``.
+    """
+
+    def __init__(self, problems: list[tuple[Loc, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(m for _, m in problems))
 
 
 def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> Any:
@@ -86,13 +104,19 @@ def format_validation_error(
     path: str | Path, exc: ValidationError, lines: dict[Loc, int]
 ) -> DataFileError:
     """Turn a pydantic error into a :class:`DataFileError` with line numbers."""
-    problems = []
+    located: list[tuple[Loc, str]] = []
     for err in exc.errors():
         loc = tuple(x for x in err["loc"] if isinstance(x, str | int))
-        # pydantic inserts union-member/tag names into locations; keep real keys only
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, LocatedErrors):
+            located += [((*loc, *sub), msg) for sub, msg in cause.problems]
+        else:
+            located.append((loc, err["msg"]))
+    problems = []
+    for loc, msg in located:
         line = _line_for(loc, lines)
         field = ".".join(str(x) for x in loc) or "(top level)"
-        problems.append(f"line {line if line is not None else '?'}, field '{field}': {err['msg']}")
+        problems.append(f"line {line if line is not None else '?'}, field '{field}': {msg}")
     return DataFileError(path, problems)
 
 

@@ -63,7 +63,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from smart_policing.datafiles import load_model
+from smart_policing.datafiles import LocatedErrors, load_model
 from smart_policing.model.calls import CALL_TIME_FIELDS, SourceChannel
 from smart_policing.model.incidents import InsideOutside
 
@@ -222,33 +222,42 @@ class MappingSpec(BaseModel):
     @model_validator(mode="after")
     def _fields_fit_record(self) -> MappingSpec:
         known = self.field_kinds()
-        problems = [
-            f"'{name}' is not a {self.record} field (known: {', '.join(sorted(known))})"
+        problems: list[tuple[tuple[str | int, ...], str]] = [
+            (
+                ("fields", name),
+                f"'{name}' is not a {self.record} field (known: {', '.join(sorted(known))})",
+            )
             for name in self.fields
             if name not in known
         ]
         problems += [
-            f"'{name}' is required for {self.record} records"
+            (("fields",), f"'{name}' is required for {self.record} records")
             for name in _REQUIRED[self.record]
             if name not in self.fields
         ]
         for name, spec in self.fields.items():
             kind = known.get(name)
+            where = ("fields", name)
             if kind == "datetime" and spec.column is not None and not spec.formats:
-                problems.append(f"'{name}' is a date-time field and needs 'formats'")
+                problems.append((where, f"'{name}' is a date-time field and needs 'formats'"))
             if kind != "datetime" and (spec.formats or spec.time_column):
-                problems.append(f"'{name}' is not a date-time field: drop formats/time_column")
+                problems.append(
+                    (where, f"'{name}' is not a date-time field: drop formats/time_column")
+                )
             allowed = _ENUMS.get(kind or "")
             if allowed is not None and spec.codes is not None:
                 bad = sorted({str(v) for v in spec.codes.values()} - allowed)
                 if bad:
                     problems.append(
-                        f"'{name}' codes map to unknown values {bad}; allowed: {sorted(allowed)}"
+                        (
+                            (*where, "codes"),
+                            f"'{name}' codes map to unknown values {bad}; allowed: {sorted(allowed)}",
+                        )
                     )
         if self.victim_based and self.record != "incident":
-            problems.append("victim_based applies to incident records only")
+            problems.append((("victim_based",), "victim_based applies to incident records only"))
         if problems:
-            raise ValueError("; ".join(problems))
+            raise LocatedErrors(problems)
         return self
 
     def field_kinds(self) -> dict[str, FieldKind]:

@@ -176,7 +176,11 @@ class CsvSource:
             raise UnusableFileError(f"{self.path}: unknown encoding {encoding!r}") from exc
         self._buffer: list[str] = []
         self._reader = csv.reader(self._tee())
-        self.header = self._read_header()
+        try:
+            self.header = self._read_header()
+        except UnusableFileError:
+            self._file.close()
+            raise
         self._buffer.clear()
         self._last_line = self._reader.line_num
 

@@ -474,7 +474,7 @@ def transform_chunk(
     good = df.filter(~bad_mask)
     unmapped: dict[str, Counter[str]] = {}
     for name, expr in b.unmapped.items():
-        vals = good.select(expr.alias("v")).to_series().drop_nulls()
+        vals = df.select(expr.alias("v")).to_series().drop_nulls()
         if vals.len():
             unmapped[name] = Counter(dict(vals.value_counts().iter_rows()))
     if spec.key is not None:

@@ -86,5 +86,5 @@ def existing_victim_counts(
     )
     found: dict[str, int] = {}
     for i in range(0, len(keys), batch):
-        found.update(conn.execute(stmt, {"keys": keys[i : i + batch]}).tuples().all())
+        found.update((k, int(n)) for k, n in conn.execute(stmt, {"keys": keys[i : i + batch]}))
     return found
