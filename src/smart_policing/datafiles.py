@@ -51,23 +51,23 @@ class LocatedErrors(ValueError):
         super().__init__("; ".join(m for _, m in problems))
 
 
-def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> Any:
+def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], loader: yaml.SafeLoader) -> Any:
     lines[loc] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node))
+            key = loader.construct_object(key_node, deep=True)
             if key in out:
                 raise DataFileError(
                     "<yaml>", [f"line {key_node.start_mark.line + 1}: duplicate key {key!r}"]
                 )
             lines[(*loc, key)] = key_node.start_mark.line + 1
-            out[key] = _walk(value_node, (*loc, key), lines)
+            out[key] = _walk(value_node, (*loc, key), lines, loader)
             lines[(*loc, key)] = key_node.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_walk(item, (*loc, i), lines) for i, item in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node))
+        return [_walk(item, (*loc, i), lines, loader) for i, item in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
 
 
 def load_yaml_with_lines(path: str | Path) -> tuple[Any, dict[Loc, int]]:
@@ -87,7 +87,7 @@ def load_yaml_with_lines(path: str | Path) -> tuple[Any, dict[Loc, int]]:
         raise DataFileError(p, ["line 1: the file is empty"])
     lines: dict[Loc, int] = {}
     try:
-        data = _walk(node, (), lines)
+        data = _walk(node, (), lines, yaml.SafeLoader(""))
     except DataFileError as exc:
         raise DataFileError(p, exc.problems) from exc
     return data, lines

@@ -80,7 +80,7 @@ def test_broken_csv_rejects_bad_rows_by_line_and_field_and_loads_the_rest(
     assert "999 is outside the latitude range" in by_line[4]["reason"]
     assert by_line[5]["fields"] == "Location"
     assert "not valid utf-8" in by_line[5]["reason"]
-    assert "offence_code" in by_line[6]["reason"] and "required" in by_line[6]["reason"]
+    assert "field 'offence_code' (column 'CrimeCode') is required but empty" in by_line[6]["reason"]
     assert "has 4 fields, expected 15 (truncated?)" in by_line[8]["reason"]
     assert by_line[8]["raw"] == "01/31/2012,23:30:00,5A,900 FAWN"
     assert by_line[4]["raw"] == lines[3]
@@ -110,10 +110,9 @@ def test_victim_rows_group_into_incidents_and_later_exports_add_only_new_victims
     s = run(engine, a)
     assert (s.inserted, s.duplicates, s.incidents_inserted) == (3, 0, 2)
     with engine.connect() as conn:
-        counts = {
-            k: v
-            for k, v in conn.execute(select(t.incidents.c.offence_code, t.incidents.c.victim_count))
-        }
+        counts = dict(
+            conn.execute(select(t.incidents.c.offence_code, t.incidents.c.victim_count)).all()
+        )
     assert counts == {"9S": 2, "5A": 1}
 
     b = tmp_path / "b.csv"  # a later export: the shooting now has a third victim
@@ -121,10 +120,9 @@ def test_victim_rows_group_into_incidents_and_later_exports_add_only_new_victims
     s2 = run(engine, b)
     assert (s2.inserted, s2.duplicates, s2.incidents_inserted) == (1, 3, 0)
     with engine.connect() as conn:
-        counts = {
-            k: v
-            for k, v in conn.execute(select(t.incidents.c.offence_code, t.incidents.c.victim_count))
-        }
+        counts = dict(
+            conn.execute(select(t.incidents.c.offence_code, t.incidents.c.victim_count)).all()
+        )
     assert counts == {"9S": 3, "5A": 1}
 
 
@@ -153,10 +151,9 @@ def test_local_times_become_utc_including_midnight_24_and_dst(
     s = run(engine, f)
     assert s.flags == {"dst_gap_shifted": 1, "midnight_24h": 1}
     with engine.connect() as conn:
-        got = {
-            k: v
-            for k, v in conn.execute(select(t.incidents.c.offence_code, t.incidents.c.occurred_at))
-        }
+        got = dict(
+            conn.execute(select(t.incidents.c.offence_code, t.incidents.c.occurred_at)).all()
+        )
     assert got["4E"] == datetime(2014, 7, 5, 4, 0, tzinfo=UTC)  # 00:00 EDT on the 5th
     assert got["6D"] == datetime(2014, 3, 9, 7, 30, tzinfo=UTC)  # moved to 03:30 EDT
     assert got["6C"] == datetime(2014, 11, 2, 5, 30, tzinfo=UTC)  # the first (EDT) 01:30

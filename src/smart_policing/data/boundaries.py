@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import shapely
 from pyproj import CRS, Geod, Transformer
 from pyproj.exceptions import CRSError
 from shapely import make_valid
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform as shapely_transform
 from sqlalchemy import Engine
 
 from smart_policing.data.reader import UnusableFileError, file_sha256
@@ -155,7 +155,7 @@ def import_boundaries(
             reject(i, f"geometry is a {geom.geom_type}, expected Polygon or MultiPolygon", raw)
             continue
         if to_wgs84 is not None:
-            geom = shapely_transform(to_wgs84.transform, geom)
+            geom = shapely.transform(geom, to_wgs84.transform, interleaved=False)
         if not geom.is_valid:
             geom = make_valid(geom)
             repaired += 1

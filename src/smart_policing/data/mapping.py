@@ -251,7 +251,8 @@ class MappingSpec(BaseModel):
                     problems.append(
                         (
                             (*where, "codes"),
-                            f"'{name}' codes map to unknown values {bad}; allowed: {sorted(allowed)}",
+                            f"'{name}' codes map to unknown values {bad}; "
+                            f"allowed: {sorted(allowed)}",
                         )
                     )
         if self.victim_based and self.record != "incident":

@@ -1,0 +1,102 @@
+"""The command line: help everywhere, JSON summaries, exit codes, rejects listing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from smart_policing.cli import app
+
+runner = CliRunner()
+
+
+def all_command_paths() -> list[list[str]]:
+    root = typer.main.get_command(app)
+    paths: list[list[str]] = [[]]
+
+    def walk(cmd: click.Command, prefix: list[str]) -> None:
+        if isinstance(cmd, click.Group):
+            for name, sub in cmd.commands.items():
+                paths.append([*prefix, name])
+                walk(sub, [*prefix, name])
+
+    walk(root, [])
+    return paths
+
+
+@pytest.mark.parametrize("path", all_command_paths(), ids=lambda p: " ".join(p) or "root")
+def test_every_command_has_help(path: list[str]) -> None:
+    result = runner.invoke(app, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+    assert len(result.output.strip().splitlines()) > 3
+
+
+def test_import_json_summary_and_rejects(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    f = tmp_path / "p1.csv"
+    f.write_text(
+        "CrimeDate,CrimeTime,CrimeCode,Location,Description,Inside/Outside,Weapon,Post,District,"
+        "Neighborhood,Longitude,Latitude,Location 1,Premise,Total Incidents\n"
+        "01/31/2012,23:30:00,5A,900 FAWN ST,BURGLARY,I,,211.0,SOUTHEASTERN,Little Italy,-76.60161,39.2864,,ROW/TOWNHO,1\n"
+        "02/30/2012,23:30:00,5A,900 FAWN ST,BURGLARY,I,,211.0,SOUTHEASTERN,Little Italy,-76.60161,39.2864,,ROW/TOWNHO,1\n"
+    )
+    result = runner.invoke(app, ["--db", db, "--json", "import", "baltimore-part1", str(f)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["rows_read"], summary["inserted"], summary["rejected"]) == (2, 1, 1)
+
+    result = runner.invoke(app, ["--db", db, "--json", "rejects"])
+    listing = json.loads(result.stdout)
+    assert listing["total"] == 1
+    assert listing["rows"][0]["line_number"] == 3
+    assert "02/30/2012" in listing["rows"][0]["reason"]
+
+    result = runner.invoke(app, ["--db", db, "--json", "stats"])
+    assert json.loads(result.stdout)["incidents"] == 1
+
+    result = runner.invoke(app, ["--db", db, "--json", "imports"])
+    assert json.loads(result.stdout)[0]["rows_rejected"] == 1
+
+
+def test_unusable_file_exits_2_with_a_message(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    f = tmp_path / "wrong.csv"
+    f.write_text("a,b\n1,2\n")
+    result = runner.invoke(app, ["--db", db, "import", "cad", str(f)])
+    assert result.exit_code == 2
+    assert "error: wrong.csv: not a 'cad' file: missing column(s)" in result.output
+    assert "'Master_Incident_Number'" in result.output
+    assert "the header has a, b" in result.output
+
+
+def test_invalid_mapping_exits_2(tmp_path: Path) -> None:
+    m = tmp_path / "m.yaml"
+    m.write_text("schema_version: 2\n")
+    f = tmp_path / "x.csv"
+    f.write_text("a\n1\n")
+    result = runner.invoke(
+        app,
+        ["--db", f"sqlite:///{tmp_path / 'x.db'}", "import", "csv", str(f), "--mapping", str(m)],
+    )
+    assert result.exit_code == 2
+    assert "line 1, field 'schema_version'" in result.output
+
+
+def test_db_upgrade_and_current(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    result = runner.invoke(app, ["--db", db, "--json", "db", "upgrade"])
+    assert json.loads(result.stdout) == {"from": None, "to": "0001"}
+    result = runner.invoke(app, ["--db", db, "--json", "db", "current"])
+    assert json.loads(result.stdout) == {"current": "0001", "head": "0001"}
+
+
+def test_bad_timezone_is_refused() -> None:
+    result = runner.invoke(app, ["--timezone", "Mars/Olympus", "stats"])
+    assert result.exit_code == 2
+    assert "unknown IANA time zone" in result.output
