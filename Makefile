@@ -27,6 +27,7 @@ demo-data: install
 	$(CLI) synth --seed 7 --years 1 --out $(DEMO_DIR)
 	$(CLI) --db $(DEMO_DB) import boundaries $(DEMO_DIR)/districts.geojson --kind district --name demo-districts
 	$(CLI) --db $(DEMO_DB) import boundaries $(DEMO_DIR)/beats.geojson --kind beat --name demo-beats
+	$(CLI) --db $(DEMO_DB) import boundaries $(DEMO_DIR)/neighborhoods.geojson --kind neighbourhood --name demo-neighbourhoods
 	$(CLI) --db $(DEMO_DB) import baltimore-part1 $(DEMO_DIR)/part1_crime.csv
 	$(CLI) --db $(DEMO_DB) import cad $(DEMO_DIR)/cad_calls.csv
 

@@ -347,8 +347,9 @@ def synth_cmd(
             bar.update(task, description=stage, completed=fraction)
 
         manifest = generate_city(params, out_dir, progress=progress)
-    data = {k: str(v) if isinstance(v, Path) else v for k, v in vars(manifest).items()}
-    _emit(c, data, "\n".join(f"{k}: {v}" for k, v in data.items() if k != "params"))
+    data = manifest.to_json()
+    shown = {k: v for k, v in data.items() if k not in ("params", "anomaly_rows")}
+    _emit(c, data, "\n".join(f"{k}: {v}" for k, v in shown.items()))
 
 
 @app.command("serve")
