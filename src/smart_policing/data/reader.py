@@ -67,6 +67,10 @@ class CsvChunk:
     def records(self) -> int:
         return len(self.texts) + len(self.bad)
 
+    def has_replacement_characters(self) -> bool:
+        """Whether any good record holds U+FFFD (bytes invalid in the file's encoding)."""
+        return any("\ufffd" in text for text in self.texts)
+
     def raw(self, index: int) -> str:
         """The raw text of good record ``index`` without its line ending."""
         return self.texts[index].rstrip("\r\n")

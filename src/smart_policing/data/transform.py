@@ -184,6 +184,7 @@ class _Builder:
         self.errors: list[tuple[str, _Check]] = []  # (column names, check)
         self.flags: dict[str, pl.Expr] = {}  # flag -> condition
         self.unmapped: dict[str, pl.Expr] = {}
+        self.pending_datetimes: list[tuple[str, FieldSpec, str, str, pl.Expr]] = []
 
     def flag(self, name: str, cond: pl.Expr) -> None:
         old = self.flags.get(name)
@@ -251,7 +252,7 @@ class _Builder:
             self.add_error(cols, _err(value.is_null(), f"{label} is required but empty"))
 
     def _datetime(self, name: str, spec: FieldSpec, label: str, cols: str) -> None:
-        """Parse a date-time in stages materialised as columns (each computed once)."""
+        """Queue a date-time field; :meth:`parse_datetimes` parses them all together."""
         assert spec.column is not None
         text = _clean(spec.column)
         if spec.time_column is not None:
@@ -264,61 +265,98 @@ class _Builder:
                 ),
             )
             text = pl.concat_str([text, time], separator=" ")
-        t, is24, parsed, local = (f"_{x}:{name}" for x in ("t", "24", "p", "l"))
-        self.df = self.df.with_columns(text.alias(t))
-        self.df = self.df.with_columns(
-            pl.col(t).str.contains(_MIDNIGHT_24).fill_null(False).alias(is24)
-        )
-        fixed = (
-            pl.when(pl.col(is24))
-            .then(pl.col(t).str.replace(r"24:00((:00)?(\.0*)?)$", "00:00$1"))
-            .otherwise(pl.col(t))
-        )
-        self.df = self.df.with_columns(
-            pl.coalesce(
-                [fixed.str.strptime(pl.Datetime("us"), f, strict=False) for f in spec.formats]
-            ).alias(parsed)
-        )
-        p = (
-            pl.when(pl.col(is24))
-            .then(pl.col(parsed) + pl.duration(days=1))
-            .otherwise(pl.col(parsed))
-        )
-        self.df = self.df.with_columns(
-            pl.when(p.dt.year().is_between(1900, 2100)).then(p).alias(parsed)
-        )
-        self.df = self.df.with_columns(
-            pl.col(parsed)
-            .dt.replace_time_zone(self.tz, ambiguous="earliest", non_existent="null")
-            .alias(local)
-        )
-        gapcol = f"_g:{name}"
-        self.df = self.df.with_columns(
-            (pl.col(parsed).is_not_null() & pl.col(local).is_null()).alias(gapcol)
-        )
-        gap = pl.col(gapcol)
-        if self.df[gapcol].any():
-            shifted = (pl.col(parsed) + pl.duration(hours=1)).dt.replace_time_zone(
-                self.tz, ambiguous="earliest", non_existent="null"
-            )
-            self.df = self.df.with_columns(pl.coalesce([pl.col(local), shifted]).alias(local))
-        self.df = self.df.with_columns(pl.col(local).dt.convert_time_zone("UTC"))
-        fmts = ", ".join(spec.formats)
-        self.add_error(
-            cols,
-            _err(
-                pl.col(t).is_not_null() & pl.col(parsed).is_null(),
-                f"{label}: '{{}}' is not a date-time in {fmts} (years 1900-2100)",
-                pl.col(t),
-            ),
-        )
-        if spec.required:
-            self.add_error(cols, _err(pl.col(t).is_null(), f"{label} is required but empty"))
-        self.values[name] = pl.col(local)
-        self.flag("dst_gap_shifted", gap)
-        self.flag("midnight_24h", pl.col(is24) & pl.col(parsed).is_not_null())
+        self.pending_datetimes.append((name, spec, label, cols, text))
 
-    def encoding_checks(self) -> None:
+    def parse_datetimes(self) -> None:
+        """Parse every queued date-time in stages, each stage one pass over all fields.
+
+        Each intermediate is materialised once (text, parsed naive value, local time,
+        DST gap) instead of being re-derived inside later expressions.
+        """
+        todo = self.pending_datetimes
+        if not todo:
+            return
+
+        def cols(stage: str) -> list[str]:
+            return [f"_{stage}:{name}" for name, *_ in todo]
+
+        t, is24, parsed, local, gap = (cols(x) for x in ("t", "24", "p", "l", "g"))
+        self.df = self.df.with_columns(text.alias(c) for c, (*_, text) in zip(t, todo, strict=True))
+        self.df = self.df.with_columns(
+            pl.col(c).str.contains(_MIDNIGHT_24).fill_null(False).alias(d)
+            for c, d in zip(t, is24, strict=True)
+        )
+        stage = []
+        for c, d, p, (_, spec, *_) in zip(t, is24, parsed, todo, strict=True):
+            fixed = (
+                pl.when(pl.col(d))
+                .then(pl.col(c).str.replace(r"24:00((:00)?(\.0*)?)$", "00:00$1"))
+                .otherwise(pl.col(c))
+            )
+            stage.append(
+                pl.coalesce(
+                    [
+                        fixed.str.to_datetime(f, time_unit="us", strict=False, cache=False)
+                        for f in spec.formats
+                    ]
+                ).alias(p)
+            )
+        self.df = self.df.with_columns(stage)
+        stage = []
+        for d, p in zip(is24, parsed, strict=True):
+            v = pl.when(pl.col(d)).then(pl.col(p) + pl.duration(days=1)).otherwise(pl.col(p))
+            stage.append(pl.when(v.dt.year().is_between(1900, 2100)).then(v).alias(p))
+        self.df = self.df.with_columns(stage)
+        self.df = self.df.with_columns(
+            pl.col(p)
+            .dt.replace_time_zone(self.tz, ambiguous="earliest", non_existent="null")
+            .alias(lc)
+            for p, lc in zip(parsed, local, strict=True)
+        )
+        self.df = self.df.with_columns(
+            (pl.col(p).is_not_null() & pl.col(lc).is_null()).alias(g)
+            for p, lc, g in zip(parsed, local, gap, strict=True)
+        )
+        shift = [
+            pl.coalesce(
+                [
+                    pl.col(lc),
+                    (pl.col(p) + pl.duration(hours=1)).dt.replace_time_zone(
+                        self.tz, ambiguous="earliest", non_existent="null"
+                    ),
+                ]
+            ).alias(lc)
+            for p, lc, g in zip(parsed, local, gap, strict=True)
+            if self.df[g].any()
+        ]
+        if shift:
+            self.df = self.df.with_columns(shift)
+        self.df = self.df.with_columns(pl.col(lc).dt.convert_time_zone("UTC") for lc in local)
+        for (name, spec, label, cols_, _), c, d, p, lc, g in zip(
+            todo, t, is24, parsed, local, gap, strict=True
+        ):
+            fmts = ", ".join(spec.formats)
+            self.add_error(
+                cols_,
+                _err(
+                    pl.col(c).is_not_null() & pl.col(p).is_null(),
+                    f"{label}: '{{}}' is not a date-time in {fmts} (years 1900-2100)",
+                    pl.col(c),
+                ),
+            )
+            if spec.required:
+                self.add_error(cols_, _err(pl.col(c).is_null(), f"{label} is required but empty"))
+            self.values[name] = pl.col(lc)
+            self.flag("dst_gap_shifted", pl.col(g))
+            self.flag("midnight_24h", pl.col(d) & pl.col(p).is_not_null())
+
+    def encoding_checks(self, chunk: CsvChunk) -> None:
+        """Reject rows with undecodable bytes (U+FFFD), naming the column.
+
+        The per-column scan runs only when the chunk's text contains one at all.
+        """
+        if not chunk.has_replacement_characters():
+            return
         for col in self.resolver.positions:
             self.add_error(
                 col,
@@ -462,7 +500,8 @@ def transform_chunk(
             b.field(name, spec.fields[name], kind)
         else:
             b.values[name] = pl.lit(None, dtype=_DTYPES[kind])
-    b.encoding_checks()
+    b.parse_datetimes()
+    b.encoding_checks(chunk)
     df, coord_errors = _coordinates(b.df, spec, resolver)
 
     checks = b.errors + coord_errors

@@ -109,6 +109,7 @@ from smart_policing.datafiles import load_model
 __all__ = [
     "Intersection",
     "ParsedAddress",
+    "Place",
     "block_of",
     "normalise_address",
     "normalise_addresses",
@@ -520,3 +521,24 @@ def normalise_addresses(values: pl.Series) -> pl.Series:
     return strings.replace_strict(distinct, keys, default=None, return_dtype=pl.String).alias(
         values.name
     )
+
+
+class Place(BaseModel):
+    """A place as stored: its normalised address key, how it was first written,
+    a representative WGS84 point (the first located record seen there) and district."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    place_key: str
+    block_address: str
+    latitude: float | None = None
+    longitude: float | None = None
+    district: str | None = None
+
+    @classmethod
+    def from_address(cls, text: str, **kwargs: float | str | None) -> Place:
+        """A place for ``text``; raises ValueError when it holds no address."""
+        key = normalise_address(text)
+        if key is None:
+            raise ValueError(f"{text!r} holds no address")
+        return cls(place_key=key, block_address=text, **kwargs)  # type: ignore[arg-type]
