@@ -541,4 +541,4 @@ class Place(BaseModel):
         key = normalise_address(text)
         if key is None:
             raise ValueError(f"{text!r} holds no address")
-        return cls(place_key=key, block_address=text, **kwargs)  # type: ignore[arg-type]
+        return cls(place_key=key, block_address=text, **kwargs)
