@@ -49,7 +49,7 @@ from smart_policing.data.reader import CsvSource, UnusableFileError, file_sha256
 from smart_policing.data.rejects import rejects_frame
 from smart_policing.data.transform import ColumnResolver, TransformResult, transform_chunk
 from smart_policing.store import tables as t
-from smart_policing.store.bulk import existing_victim_counts, insert_ignore
+from smart_policing.store.bulk import existing_victim_counts, has_records, insert_ignore
 from smart_policing.store.imports import finish_import, start_import
 
 __all__ = ["ImportSummary", "ProgressCallback", "import_file"]
@@ -90,33 +90,45 @@ class ImportSummary:
 
 
 class _Keys:
-    """Occurrence numbers of identical records across the whole file."""
+    """Occurrence numbers of identical records across the whole file.
+
+    ``ordinals`` numbers each key's occurrences 1, 2, ... in file order, chunk after
+    chunk, in Polars (a join against the counts so far, not a Python loop).
+    """
 
     def __init__(self) -> None:
-        self.seen: Counter[str] = Counter()
+        self.seen = pl.DataFrame(schema={"_k": pl.String, "_n": pl.Int64})
+        self.prior_records = True  # did the source hold records before this import?
 
-    def ordinals(self, keys: list[str]) -> list[int]:
-        seen = self.seen
-        out = []
-        for k in keys:
-            seen[k] += 1
-            out.append(seen[k])
-        return out
+    def ordinals(self, keys: pl.Series) -> tuple[pl.Series, pl.Series]:
+        """(occurrence number, occurrences before this chunk) for each key."""
+        frame = pl.DataFrame({"_k": keys}).join(
+            self.seen, on="_k", how="left", maintain_order="left"
+        )
+        frame = frame.with_columns(
+            _prior=pl.col("_n").fill_null(0),
+            _o=pl.int_range(pl.len(), dtype=pl.Int64).over("_k") + 1 + pl.col("_n").fill_null(0),
+        )
+        latest = frame.group_by("_k").agg(pl.col("_o").max().alias("_n"))
+        self.seen = (
+            pl.concat([self.seen, latest]).group_by("_k").agg(pl.col("_n").max())
+            if self.seen.height
+            else latest
+        )
+        return frame["_o"], frame["_prior"]
 
 
 def _with_keys(frame: pl.DataFrame, spec: MappingSpec, keys: _Keys) -> pl.DataFrame:
     """Add ``_record_key`` (and ``_ordinal`` for victim rows); flag missing ids."""
     if spec.victim_based:
-        return frame.with_columns(
-            _record_key=pl.col("_content"),
-            _ordinal=pl.Series(keys.ordinals(frame["_content"].to_list()), dtype=pl.Int64),
-        )
+        ordinal, prior = keys.ordinals(frame["_content"])
+        return frame.with_columns(_record_key=pl.col("_content"), _ordinal=ordinal, _prior=prior)
     fallback_src = (
         frame["_content"].to_list()
         if spec.key is None
         else [c for c, k in zip(frame["_content"], frame["_key"], strict=True) if k is None]
     )
-    ords = iter(keys.ordinals(fallback_src))
+    ords = iter(keys.ordinals(pl.Series(fallback_src, dtype=pl.String))[0].to_list())
     fallback = [
         f"row:{c}#{next(ords)}" if k is None else None
         for c, k in zip(frame["_content"], frame["_key"], strict=True)
@@ -160,21 +172,31 @@ def _load_chunk(
         return insert_ignore(conn, t.calls, _record_frame(frame, spec, import_id)), 0
     if not spec.victim_based:
         return insert_ignore(conn, t.incidents, _record_frame(frame, spec, import_id)), 0
-    return _load_victim_rows(conn, frame, spec, import_id)
+    return _load_victim_rows(conn, frame, spec, import_id, prior_records=keys.prior_records)
 
 
 def _load_victim_rows(
-    conn: Connection, frame: pl.DataFrame, spec: MappingSpec, import_id: int
+    conn: Connection, frame: pl.DataFrame, spec: MappingSpec, import_id: int, *, prior_records: bool
 ) -> tuple[int, int]:
-    """Victim rows: row k of an incident is new when k exceeds its stored victim count."""
+    """Victim rows: row k of an incident is new when k exceeds its stored victim count.
+
+    When the source held no records before this import, the stored count of an
+    incident is what this import stored for it in earlier chunks (``_prior``), so no
+    lookup is needed; otherwise the stored counts are read back.
+    """
     per_incident = frame.group_by("_record_key", maintain_order=True).agg(
         pl.all().first(), pl.col("_ordinal").max().alias("_kmax")
     )
-    stored = existing_victim_counts(conn, spec.name, per_incident["_record_key"].to_list())
-    known = pl.DataFrame(
-        {"_record_key": list(stored), "_stored": list(stored.values())},
-        schema={"_record_key": pl.String, "_stored": pl.Int64},
-    )
+    if prior_records:
+        stored = existing_victim_counts(conn, spec.name, per_incident["_record_key"])
+        known = pl.DataFrame(
+            {"_record_key": list(stored), "_stored": list(stored.values())},
+            schema={"_record_key": pl.String, "_stored": pl.Int64},
+        )
+    else:
+        known = per_incident.filter(pl.col("_prior") > 0).select(
+            "_record_key", pl.col("_prior").alias("_stored")
+        )
     rows = frame.join(known, on="_record_key", how="left").with_columns(
         pl.col("_stored").fill_null(0)
     )
@@ -295,6 +317,7 @@ def import_file(
         flags: Counter[str] = Counter()
         unmapped: dict[str, Counter[str]] = {}
         keys = _Keys()
+        keys.prior_records = has_records(engine, spec.name, spec.record)
         try:
             for records, res in _parsed_chunks(source, spec, resolver, timezone, encoding):
                 with engine.begin() as conn:

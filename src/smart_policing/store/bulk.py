@@ -9,14 +9,16 @@ duplicates. Timestamps go in as UTC text in each database's own format.
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
 import psycopg
-from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy import Connection, Engine, Table, select
 
 from smart_policing.store import tables as t
 from smart_policing.store.types import SQLITE_DATETIME_FORMAT
 
-__all__ = ["existing_victim_counts", "insert_ignore"]
+__all__ = ["existing_victim_counts", "has_records", "insert_ignore"]
 
 _PG_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S.%6f+00"
 
@@ -76,15 +78,34 @@ def insert_ignore(conn: Connection, table: Table, frame: pl.DataFrame) -> int:
     )
 
 
-def existing_victim_counts(
-    conn: Connection, source: str, keys: list[str], batch: int = 10_000
-) -> dict[str, int]:
-    """Stored ``victim_count`` of the incidents among ``keys`` that exist already."""
-    inc = t.incidents
-    stmt = select(inc.c.source_key, inc.c.victim_count).where(
-        inc.c.source == source, inc.c.source_key.in_(bindparam("keys", expanding=True))
-    )
-    found: dict[str, int] = {}
-    for i in range(0, len(keys), batch):
-        found.update((k, int(n)) for k, n in conn.execute(stmt, {"keys": keys[i : i + batch]}))
-    return found
+def has_records(engine: Engine, source: str, record: str) -> bool:
+    """Whether ``source`` already has calls (``record="call"``) or incidents stored."""
+    table = t.calls if record == "call" else t.incidents
+    with engine.connect() as conn:
+        return (
+            conn.execute(select(table.c.id).where(table.c.source == source).limit(1)).first()
+            is not None
+        )
+
+
+def existing_victim_counts(conn: Connection, source: str, keys: pl.Series) -> dict[str, int]:
+    """Stored ``victim_count`` of the incidents among ``keys`` that exist already.
+
+    The keys travel as one parameter (a JSON array on SQLite, an array on
+    PostgreSQL), not one bind parameter each.
+    """
+    if keys.len() == 0:
+        return {}
+    if conn.dialect.name == "sqlite":
+        sql = (
+            "SELECT source_key, victim_count FROM incidents WHERE source = ? "
+            "AND source_key IN (SELECT value FROM json_each(?))"
+        )
+        params: tuple[object, ...] = (source, json.dumps(keys.to_list()))
+    else:
+        sql = (
+            "SELECT source_key, victim_count FROM incidents WHERE source = %s "
+            "AND source_key = ANY(%s)"
+        )
+        params = (source, keys.to_list())
+    return {k: int(n) for k, n in conn.exec_driver_sql(sql, params)}
