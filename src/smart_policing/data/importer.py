@@ -169,10 +169,13 @@ def _load_chunk(
     frame = _with_keys(res.frame, spec, keys)
     res.frame = frame
     if spec.record == "call":
-        return insert_ignore(conn, t.calls, _record_frame(frame, spec, import_id)), 0
-    if not spec.victim_based:
-        return insert_ignore(conn, t.incidents, _record_frame(frame, spec, import_id)), 0
-    return _load_victim_rows(conn, frame, spec, import_id, prior_records=keys.prior_records)
+        table = t.calls
+    elif not spec.victim_based:
+        table = t.incidents
+    else:
+        return _load_victim_rows(conn, frame, spec, import_id, prior_records=keys.prior_records)
+    records = _record_frame(frame, spec, import_id)
+    return insert_ignore(conn, table, records, expect_new=not keys.prior_records), 0
 
 
 def _load_victim_rows(
@@ -205,7 +208,9 @@ def _load_victim_rows(
     new = per_incident.filter(pl.col("_stored").is_null()).with_columns(
         victim_count=pl.col("_kmax")
     )
-    new_incidents = insert_ignore(conn, t.incidents, _record_frame(new, spec, import_id))
+    new_incidents = insert_ignore(
+        conn, t.incidents, _record_frame(new, spec, import_id), expect_new=True
+    )
     grown = per_incident.filter(pl.col("_kmax") > pl.col("_stored"))
     if grown.height:
         inc = t.incidents

@@ -13,7 +13,7 @@ import json
 
 import polars as pl
 import psycopg
-from sqlalchemy import Connection, Engine, Table, select
+from sqlalchemy import Connection, Engine, Table, UniqueConstraint, select
 
 from smart_policing.store import tables as t
 from smart_policing.store.types import SQLITE_DATETIME_FORMAT
@@ -38,10 +38,23 @@ def _prepare(frame: pl.DataFrame, dialect: str) -> pl.DataFrame:
     return frame.select(exprs)
 
 
-def insert_ignore(conn: Connection, table: Table, frame: pl.DataFrame) -> int:
+def _unique_columns(table: Table) -> list[str]:
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint):
+            return [c.name for c in constraint.columns]
+    return []
+
+
+def insert_ignore(
+    conn: Connection, table: Table, frame: pl.DataFrame, *, expect_new: bool = False
+) -> int:
     """Insert ``frame`` (columns named as in ``table``) skipping rows whose unique key exists.
 
-    Returns the number of rows inserted. Runs inside the caller's transaction.
+    Returns the number of rows inserted. Runs inside the caller's transaction. Rows
+    go in sorted by the table's unique key, so its index grows in order.
+    ``expect_new`` says no row is likely to exist yet (a source's first import): on
+    PostgreSQL the rows are then inserted without conflict handling, which is
+    cheaper, falling back to it should a duplicate turn up after all.
     """
     if frame.height == 0:
         return 0
@@ -49,7 +62,8 @@ def insert_ignore(conn: Connection, table: Table, frame: pl.DataFrame) -> int:
     if unknown:
         raise ValueError(f"columns {unknown} are not in table {table.name}")
     dialect = conn.dialect.name
-    data = _prepare(frame, dialect)
+    key = [c for c in _unique_columns(table) if c in frame.columns]
+    data = _prepare(frame.sort(key) if key else frame, dialect)
     cols = ", ".join(f'"{c}"' for c in data.columns)
     if dialect == "sqlite":
         marks = ", ".join("?" for _ in data.columns)
@@ -57,25 +71,37 @@ def insert_ignore(conn: Connection, table: Table, frame: pl.DataFrame) -> int:
         result = conn.exec_driver_sql(sql, list(data.iter_rows()))
         return int(result.rowcount)
     if dialect == "postgresql":
-        stage = f"_stage_{table.name}"
-        raw = conn.connection.dbapi_connection
-        assert isinstance(raw, psycopg.Connection)
-        with raw.cursor() as cur:
-            cur.execute(
-                f'CREATE TEMP TABLE "{stage}" AS SELECT {cols} FROM "{table.name}" WITH NO DATA'
-            )
-            with cur.copy(f'COPY "{stage}" ({cols}) FROM STDIN (FORMAT csv)') as copy:
-                copy.write(data.write_csv(include_header=False))
-            cur.execute(
-                f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM "{stage}" '
-                "ON CONFLICT DO NOTHING"
-            )
-            inserted = cur.rowcount
-            cur.execute(f'DROP TABLE "{stage}"')
-        return int(inserted)
+        return _pg_insert(conn, table.name, cols, data, expect_new=expect_new)
     raise NotImplementedError(
         f"bulk loading is implemented for SQLite and PostgreSQL, not {dialect}"
     )
+
+
+def _pg_insert(
+    conn: Connection, table: str, cols: str, data: pl.DataFrame, *, expect_new: bool
+) -> int:
+    """COPY into a temporary staging table, then insert what is new."""
+    stage = f"_stage_{table}"
+    raw = conn.connection.dbapi_connection
+    assert isinstance(raw, psycopg.Connection)
+    with raw.cursor() as cur:
+        cur.execute(f'CREATE TEMP TABLE "{stage}" AS SELECT {cols} FROM "{table}" WITH NO DATA')
+        with cur.copy(f'COPY "{stage}" ({cols}) FROM STDIN (FORMAT csv)') as copy:
+            copy.write(data.write_csv(include_header=False))
+        select_new = f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM "{stage}"'
+        inserted = None
+        if expect_new:
+            try:
+                with raw.transaction():  # a savepoint: a duplicate undoes only this attempt
+                    cur.execute(select_new)
+                    inserted = cur.rowcount
+            except psycopg.errors.UniqueViolation:
+                inserted = None
+        if inserted is None:
+            cur.execute(select_new + " ON CONFLICT DO NOTHING")
+            inserted = cur.rowcount
+        cur.execute(f'DROP TABLE "{stage}"')
+    return int(inserted)
 
 
 def has_records(engine: Engine, source: str, record: str) -> bool:

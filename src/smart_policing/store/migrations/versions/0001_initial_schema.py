@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 09:50:16.087263
+Create Date: 2026-11-22 10:38:49.642249
 """
 
 from __future__ import annotations
@@ -17,47 +17,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "imports",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("format", sa.String(length=64), nullable=False),
-        sa.Column("source", sa.String(length=64), nullable=False),
-        sa.Column("file_name", sa.Text(), nullable=False),
-        sa.Column("file_sha256", sa.String(length=64), nullable=True),
-        sa.Column("file_bytes", sa.Integer(), nullable=True),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("rows_read", sa.Integer(), nullable=False),
-        sa.Column("rows_inserted", sa.Integer(), nullable=False),
-        sa.Column("rows_duplicate", sa.Integer(), nullable=False),
-        sa.Column("rows_rejected", sa.Integer(), nullable=False),
-        sa.Column("rows_flagged", sa.Integer(), nullable=False),
-        sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("details", sa.JSON(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_imports")),
-    )
-    op.create_table(
-        "boundaries",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("layer", sa.String(length=128), nullable=False),
-        sa.Column("name", sa.Text(), nullable=False),
-        sa.Column("geometry", sa.Text(), nullable=False),
-        sa.Column("source_crs", sa.String(length=64), nullable=False),
-        sa.Column("area_m2", sa.Float(), nullable=False),
-        sa.Column("min_lon", sa.Float(), nullable=False),
-        sa.Column("min_lat", sa.Float(), nullable=False),
-        sa.Column("max_lon", sa.Float(), nullable=False),
-        sa.Column("max_lat", sa.Float(), nullable=False),
-        sa.Column("properties", sa.JSON(), nullable=True),
-        sa.Column("import_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["import_id"], ["imports.id"], name=op.f("fk_boundaries_import_id_imports")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_boundaries")),
-        sa.UniqueConstraint("kind", "layer", "name", name=op.f("uq_boundaries_kind_layer_name")),
-    )
     op.create_table(
         "calls",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -100,15 +59,32 @@ def upgrade() -> None:
         sa.Column("total_s", sa.Float(), nullable=True),
         sa.Column("quality_flags", sa.Text(), nullable=True),
         sa.Column("import_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["import_id"], ["imports.id"], name=op.f("fk_calls_import_id_imports")
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_calls")),
         sa.UniqueConstraint("source", "call_id", name=op.f("uq_calls_source_call_id")),
     )
     with op.batch_alter_table("calls", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_calls_received_at"), ["received_at"], unique=False)
 
+    op.create_table(
+        "imports",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("format", sa.String(length=64), nullable=False),
+        sa.Column("source", sa.String(length=64), nullable=False),
+        sa.Column("file_name", sa.Text(), nullable=False),
+        sa.Column("file_sha256", sa.String(length=64), nullable=True),
+        sa.Column("file_bytes", sa.Integer(), nullable=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("rows_read", sa.Integer(), nullable=False),
+        sa.Column("rows_inserted", sa.Integer(), nullable=False),
+        sa.Column("rows_duplicate", sa.Integer(), nullable=False),
+        sa.Column("rows_rejected", sa.Integer(), nullable=False),
+        sa.Column("rows_flagged", sa.Integer(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("details", sa.JSON(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_imports")),
+    )
     op.create_table(
         "incidents",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -130,9 +106,6 @@ def upgrade() -> None:
         sa.Column("victim_count", sa.Integer(), nullable=False),
         sa.Column("quality_flags", sa.Text(), nullable=True),
         sa.Column("import_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["import_id"], ["imports.id"], name=op.f("fk_incidents_import_id_imports")
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_incidents")),
         sa.UniqueConstraint("source", "source_key", name=op.f("uq_incidents_source_source_key")),
     )
@@ -147,10 +120,28 @@ def upgrade() -> None:
         sa.Column("longitude", sa.Float(), nullable=True),
         sa.Column("district", sa.String(length=64), nullable=True),
         sa.Column("import_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["import_id"], ["imports.id"], name=op.f("fk_places_import_id_imports")
-        ),
         sa.PrimaryKeyConstraint("place_key", name=op.f("pk_places")),
+    )
+    op.create_table(
+        "boundaries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("layer", sa.String(length=128), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("geometry", sa.Text(), nullable=False),
+        sa.Column("source_crs", sa.String(length=64), nullable=False),
+        sa.Column("area_m2", sa.Float(), nullable=False),
+        sa.Column("min_lon", sa.Float(), nullable=False),
+        sa.Column("min_lat", sa.Float(), nullable=False),
+        sa.Column("max_lon", sa.Float(), nullable=False),
+        sa.Column("max_lat", sa.Float(), nullable=False),
+        sa.Column("properties", sa.JSON(), nullable=True),
+        sa.Column("import_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["import_id"], ["imports.id"], name=op.f("fk_boundaries_import_id_imports")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_boundaries")),
+        sa.UniqueConstraint("kind", "layer", "name", name=op.f("uq_boundaries_kind_layer_name")),
     )
     op.create_table(
         "rejects",
@@ -174,14 +165,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("rejects")
+    op.drop_table("boundaries")
     op.drop_table("places")
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_incidents_occurred_at"))
 
     op.drop_table("incidents")
+    op.drop_table("imports")
     with op.batch_alter_table("calls", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_calls_received_at"))
 
     op.drop_table("calls")
-    op.drop_table("boundaries")
-    op.drop_table("imports")
