@@ -31,12 +31,9 @@ re-run completes it without duplicating anything.
 
 from __future__ import annotations
 
-import contextlib
-import queue
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,9 +42,10 @@ import polars as pl
 from sqlalchemy import Connection, Engine, Integer, bindparam, update
 
 from smart_policing.data.mapping import MappingSpec
+from smart_policing.data.pipeline import parsed_chunks
 from smart_policing.data.reader import CsvSource, UnusableFileError, file_sha256
 from smart_policing.data.rejects import rejects_frame
-from smart_policing.data.transform import ColumnResolver, TransformResult, transform_chunk
+from smart_policing.data.transform import ColumnResolver, TransformResult
 from smart_policing.store import tables as t
 from smart_policing.store.bulk import existing_victim_counts, has_records, insert_ignore
 from smart_policing.store.imports import finish_import, start_import
@@ -240,48 +238,6 @@ def _load_places(conn: Any, frame: pl.DataFrame, import_id: int) -> None:
     insert_ignore(conn, t.places, places)
 
 
-_END = object()
-
-
-def _parsed_chunks(
-    source: CsvSource, spec: MappingSpec, resolver: ColumnResolver, timezone: str, encoding: str
-) -> Iterator[tuple[int, TransformResult]]:
-    """Read and transform chunks in a background thread, one chunk ahead of the writer.
-
-    Parsing (Polars) and writing (the database driver) both release the GIL for most
-    of their work, so on two cores the import runs close to the slower of the two
-    instead of their sum. Exceptions in the reader are re-raised here, in order.
-    """
-    q: queue.Queue[Any] = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for chunk in source.chunks():
-                if stop.is_set():
-                    return
-                res = transform_chunk(chunk, spec, resolver, timezone=timezone, encoding=encoding)
-                q.put((chunk.records, res))
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            q.put(exc)
-        finally:
-            q.put(_END)
-
-    worker = threading.Thread(target=produce, name="import-reader", daemon=True)
-    worker.start()
-    try:
-        while (item := q.get()) is not _END:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while worker.is_alive():  # unblock a producer waiting on a full queue
-            with contextlib.suppress(queue.Empty):
-                q.get(timeout=0.1)
-        worker.join()
-
-
 def import_file(
     engine: Engine,
     path: str | Path,
@@ -302,63 +258,66 @@ def import_file(
     """
     started = time.perf_counter()
     path = Path(path)
-    source = CsvSource(path, encoding=encoding, chunk_rows=chunk_rows)
-    with source:
-        resolver = ColumnResolver(source.header, spec, path.name)
-        sha = file_sha256(path)
-        import_id = start_import(
-            engine,
-            format_name=format_name or spec.name,
-            source=spec.name,
-            file_name=path.name,
-            sha256=sha,
-            size=source.total_bytes,
-        )
-        summary = ImportSummary(
-            import_id, format_name or spec.name, spec.name, str(path), "running"
-        )
-        if spec.victim_based:
-            summary.incidents_inserted = 0
-        flags: Counter[str] = Counter()
-        unmapped: dict[str, Counter[str]] = {}
-        keys = _Keys()
-        keys.prior_records = has_records(engine, spec.name, spec.record)
-        try:
-            for records, res in _parsed_chunks(source, spec, resolver, timezone, encoding):
-                with engine.begin() as conn:
-                    inserted, new_incidents = _load_chunk(conn, res, spec, keys, import_id)
-                    _load_places(conn, res.frame, import_id)
-                    insert_ignore(
-                        conn,
-                        t.rejects,
-                        rejects_frame(
-                            res.rejects, import_id=import_id, file_name=path.name, sha256=sha
-                        ),
-                    )
-                summary.rows_read += records
-                summary.rejected += len(res.rejects)
-                summary.inserted += inserted
-                summary.duplicates += res.frame.height - inserted
-                summary.flagged += int(res.frame["quality_flags"].is_not_null().sum())
-                if summary.incidents_inserted is not None:
-                    summary.incidents_inserted += new_incidents
-                flags.update(
-                    res.frame["quality_flags"].drop_nulls().str.split(",").explode().to_list()
+    with CsvSource(path, encoding=encoding) as source:  # fail fast: unreadable, wrong columns
+        ColumnResolver(source.header, spec, path.name)
+        size = source.total_bytes
+    sha = file_sha256(path)
+    import_id = start_import(
+        engine,
+        format_name=format_name or spec.name,
+        source=spec.name,
+        file_name=path.name,
+        sha256=sha,
+        size=size,
+    )
+    summary = ImportSummary(import_id, format_name or spec.name, spec.name, str(path), "running")
+    if spec.victim_based:
+        summary.incidents_inserted = 0
+    flags: Counter[str] = Counter()
+    unmapped: dict[str, Counter[str]] = {}
+    keys = _Keys()
+    keys.prior_records = has_records(engine, spec.name, spec.record)
+    try:
+        for parsed in parsed_chunks(
+            path,
+            spec,
+            timezone=timezone,
+            encoding=encoding,
+            chunk_rows=chunk_rows,
+        ):
+            res = parsed.result
+            with engine.begin() as conn:
+                inserted, new_incidents = _load_chunk(conn, res, spec, keys, import_id)
+                _load_places(conn, res.frame, import_id)
+                insert_ignore(
+                    conn,
+                    t.rejects,
+                    rejects_frame(
+                        res.rejects, import_id=import_id, file_name=path.name, sha256=sha
+                    ),
                 )
-                for name, counter in res.unmapped.items():
-                    unmapped.setdefault(name, Counter()).update(counter)
-                if progress is not None:
-                    progress(source.bytes_read, source.total_bytes)
-        except UnusableFileError as exc:
-            summary.status, summary.error = "failed", str(exc)
-            raise
-        else:
-            summary.status = "completed"
-        finally:
-            summary.flags = dict(sorted(flags.items()))
-            summary.unmapped = {k: dict(v.most_common()) for k, v in unmapped.items()}
-            summary.seconds = time.perf_counter() - started
-            _finish_import(engine, summary)
+            summary.rows_read += parsed.records
+            summary.rejected += len(res.rejects)
+            summary.inserted += inserted
+            summary.duplicates += res.frame.height - inserted
+            summary.flagged += int(res.frame["quality_flags"].is_not_null().sum())
+            if summary.incidents_inserted is not None:
+                summary.incidents_inserted += new_incidents
+            flags.update(res.frame["quality_flags"].drop_nulls().str.split(",").explode().to_list())
+            for name, counter in res.unmapped.items():
+                unmapped.setdefault(name, Counter()).update(counter)
+            if progress is not None:
+                progress(parsed.bytes_read, size)
+    except UnusableFileError as exc:
+        summary.status, summary.error = "failed", str(exc)
+        raise
+    else:
+        summary.status = "completed"
+    finally:
+        summary.flags = dict(sorted(flags.items()))
+        summary.unmapped = {k: dict(v.most_common()) for k, v in unmapped.items()}
+        summary.seconds = time.perf_counter() - started
+        _finish_import(engine, summary)
     return summary
 
 

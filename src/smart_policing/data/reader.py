@@ -15,6 +15,7 @@ import gc
 import gzip
 import hashlib
 import io
+import itertools
 import sys
 import zlib
 from collections.abc import Iterator
@@ -31,7 +32,6 @@ __all__ = [
     "CsvSource",
     "UnusableFileError",
     "file_sha256",
-    "format_record",
 ]
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -43,10 +43,10 @@ class UnusableFileError(Exception):
 
 @dataclass(frozen=True)
 class BadRecord:
-    """A record set aside before any field is parsed."""
+    """A record set aside before any field is parsed (its raw text, line ending cut)."""
 
     line: int
-    fields: list[str]
+    raw: str
     reason: str
 
 
@@ -135,13 +135,6 @@ class _CountingReader(io.RawIOBase):
         return n
 
 
-def format_record(fields: list[str]) -> str:
-    """A record as one CSV line (for the rejects table)."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow(fields)
-    return out.getvalue()
-
-
 class CsvSource:
     """A CSV file opened for chunked reading.
 
@@ -178,30 +171,52 @@ class CsvSource:
         except LookupError as exc:
             self._file.close()
             raise UnusableFileError(f"{self.path}: unknown encoding {encoding!r}") from exc
-        self._buffer: list[str] = []
-        self._reader = csv.reader(self._tee())
+        self._lines: Iterator[str] = iter(self._text)
+        self._line_no = 0  # lines consumed so far
         try:
             self.header = self._read_header()
         except UnusableFileError:
             self._file.close()
             raise
-        self._buffer.clear()
-        self._last_line = self._reader.line_num
 
-    def _tee(self) -> Iterator[str]:
-        """Lines of the text, also kept in ``_buffer`` so each record's raw text is known."""
-        buffer = self._buffer
-        for line in self._text:
-            buffer.append(line)
-            yield line
+    def _records(self) -> Iterator[tuple[int, str, int, list[str] | None, str | None]]:
+        """(first line, raw text, field count, fields if parsed, CSV error) per record.
+
+        A line without a quote character is a whole record and its fields are
+        counted, not split (most exports have no quotes at all); a line with one is
+        parsed by ``csv``, which pulls further lines while a quoted field is open.
+        """
+        lines = self._lines
+        for line in lines:
+            start = self._line_no + 1
+            if '"' not in line:
+                self._line_no = start
+                yield start, line, line.count(",") + 1, None, None
+                continue
+            taken = [line]
+
+            def more(taken: list[str] = taken) -> Iterator[str]:
+                for extra in lines:
+                    taken.append(extra)
+                    yield extra
+
+            try:
+                row, error = next(csv.reader(itertools.chain((line,), more()))), None
+            except csv.Error as exc:
+                row, error = [], str(exc)
+            self._line_no = start + len(taken) - 1
+            yield start, "".join(taken), len(row), row, error
 
     def _read_header(self) -> list[str]:
         try:
-            header = next(self._reader)
+            _, text, _, fields, error = next(self._records())
         except StopIteration:
             raise UnusableFileError(f"{self.path}: the file is empty (no header line)") from None
-        except (OSError, EOFError, zlib.error, csv.Error) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise UnusableFileError(f"{self.path}: cannot read the header: {exc}") from exc
+        if error is not None:
+            raise UnusableFileError(f"{self.path}: cannot read the header: {error}")
+        header = fields if fields is not None else text.rstrip("\r\n").split(",")
         if header and header[0].startswith("\ufeff"):
             header[0] = header[0][1:]
         header = [h.strip() for h in header]
@@ -233,40 +248,32 @@ class CsvSource:
 
     def _chunks(self) -> Iterator[CsvChunk]:
         width = len(self.header)
-        reader = self._reader
-        buffer = self._buffer
         chunk = CsvChunk(width)
-        last = self._last_line
+        records = self._records()
         while True:
-            buffer.clear()
             try:
-                row = next(reader)
+                start, text, n, _, error = next(records)
             except StopIteration:
                 break
-            except csv.Error as exc:
-                start, last = last + 1, reader.line_num
-                chunk.bad.append(
-                    BadRecord(start, ["".join(buffer).rstrip("\r\n")], f"unreadable CSV: {exc}")
-                )
-                continue
             except (OSError, EOFError, zlib.error) as exc:
                 if chunk.records:
                     yield chunk
                 raise UnusableFileError(
-                    f"{self.path}: the file stops being readable after line {last}: {exc}"
+                    f"{self.path}: the file stops being readable after line {self._line_no}: {exc}"
                 ) from exc
-            start = last + 1
-            last = reader.line_num
-            n = len(row)
-            if n == width:
-                chunk.texts.append(buffer[0] if len(buffer) == 1 else "".join(buffer))
+            if n == width and error is None:
+                chunk.texts.append(text)
                 chunk.lines.append(start)
-            elif n == 0 or (n == 1 and not row[0].strip()):
+            elif error is not None:
+                chunk.bad.append(BadRecord(start, text.rstrip("\r\n"), f"unreadable CSV: {error}"))
+            elif not text.strip():
                 continue  # blank line: not a record
             else:
                 what = "truncated?" if n < width else "stray delimiter or unquoted comma?"
                 chunk.bad.append(
-                    BadRecord(start, row, f"has {n} fields, expected {width} ({what})")
+                    BadRecord(
+                        start, text.rstrip("\r\n"), f"has {n} fields, expected {width} ({what})"
+                    )
                 )
             if chunk.records >= self.chunk_rows:
                 yield chunk

@@ -25,7 +25,7 @@ import polars as pl
 from pyproj import CRS, Transformer
 
 from smart_policing.data.mapping import FieldKind, FieldSpec, MappingSpec
-from smart_policing.data.reader import CsvChunk, UnusableFileError, format_record
+from smart_policing.data.reader import CsvChunk, UnusableFileError
 from smart_policing.data.rejects import Reject
 from smart_policing.model.calls import INTERVALS, SourceChannel
 from smart_policing.model.places import normalise_addresses
@@ -487,7 +487,7 @@ def transform_chunk(
     of the canonical values, used for keys of records without an id and to group
     victim rows).
     """
-    rejects = [Reject(b.line, "", b.reason, format_record(b.fields)) for b in chunk.bad]
+    rejects = [Reject(b.line, "", b.reason, b.raw) for b in chunk.bad]
     df = chunk.frame(resolver.positions).with_columns(
         _line=pl.Series("_line", chunk.lines, dtype=pl.Int64),
         _idx=pl.int_range(pl.len(), dtype=pl.Int64),
