@@ -182,16 +182,24 @@ class CsvSource:
     def _records(self) -> Iterator[tuple[int, str, int, list[str] | None, str | None]]:
         """(first line, raw text, field count, fields if parsed, CSV error) per record.
 
-        A line without a quote character is a whole record and its fields are
-        counted, not split (most exports have no quotes at all); a line with one is
-        parsed by ``csv``, which pulls further lines while a quoted field is open.
+        A line whose quotes pair up is a whole record, and its fields are counted
+        (commas outside quotes), not split: most exports have no quotes or only
+        short quoted fields. A line with an odd number of quotes opens a field that
+        continues on the next line: ``csv`` parses it, pulling lines until it closes.
         """
         lines = self._lines
         for line in lines:
             start = self._line_no + 1
-            if '"' not in line:
+            quotes = line.count('"')
+            if quotes == 0:
                 self._line_no = start
                 yield start, line, line.count(",") + 1, None, None
+                continue
+            if quotes % 2 == 0:
+                # every quoted field closes on this line: commas outside quotes are the
+                # separators (an escaped "" inside a field flips the parity twice)
+                self._line_no = start
+                yield start, line, sum(p.count(",") for p in line.split('"')[::2]) + 1, None, None
                 continue
             taken = [line]
 
