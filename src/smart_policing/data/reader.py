@@ -146,14 +146,22 @@ class CsvSource:
         text encoding (default UTF-8, a BOM is ignored).
     chunk_rows:
         records per chunk; bounds memory (about 1 KiB per record in flight).
+    first_chunk_rows:
+        records in the first chunk: small, so the database writer starts early.
     """
 
     def __init__(
-        self, path: str | Path, *, encoding: str = "utf-8", chunk_rows: int = 50_000
+        self,
+        path: str | Path,
+        *,
+        encoding: str = "utf-8",
+        chunk_rows: int = 50_000,
+        first_chunk_rows: int = 10_000,
     ) -> None:
         self.path = Path(path)
         self.encoding = encoding
         self.chunk_rows = chunk_rows
+        self.first_chunk_rows = first_chunk_rows
         try:
             self.total_bytes = self.path.stat().st_size
             self._file: IO[bytes] = self.path.open("rb")
@@ -258,6 +266,7 @@ class CsvSource:
         width = len(self.header)
         chunk = CsvChunk(width)
         records = self._records()
+        limit = min(self.chunk_rows, self.first_chunk_rows)
         while True:
             try:
                 start, text, n, _, error = next(records)
@@ -269,23 +278,22 @@ class CsvSource:
                 raise UnusableFileError(
                     f"{self.path}: the file stops being readable after line {self._line_no}: {exc}"
                 ) from exc
+            raw = text.rstrip("\r\n")
+            if not raw.strip():
+                continue  # blank line: not a record
             if n == width and error is None:
                 chunk.texts.append(text)
                 chunk.lines.append(start)
             elif error is not None:
-                chunk.bad.append(BadRecord(start, text.rstrip("\r\n"), f"unreadable CSV: {error}"))
-            elif not text.strip():
-                continue  # blank line: not a record
+                chunk.bad.append(BadRecord(start, raw, f"unreadable CSV: {error}"))
             else:
                 what = "truncated?" if n < width else "stray delimiter or unquoted comma?"
-                chunk.bad.append(
-                    BadRecord(
-                        start, text.rstrip("\r\n"), f"has {n} fields, expected {width} ({what})"
-                    )
-                )
-            if chunk.records >= self.chunk_rows:
+                reason = f"has {n} fields, expected {width} ({what})"
+                chunk.bad.append(BadRecord(start, raw, reason))
+            if chunk.records >= limit:
                 yield chunk
                 chunk = CsvChunk(width)
+                limit = self.chunk_rows
         if chunk.records:
             yield chunk
 
