@@ -266,3 +266,18 @@ def test_zero_coordinates_are_no_location(engine: Engine, tmp_path: Path) -> Non
     assert s.flags == {"no_location": 1, "zero_coordinates": 1}
     with engine.connect() as conn:
         assert conn.execute(select(t.incidents.c.latitude)).scalar_one() is None
+
+
+def test_the_same_id_twice_in_a_first_import_is_one_call_and_one_duplicate(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """On a source's first import rows are expected to be new; a repeated id must
+    still be caught (PostgreSQL falls back from a plain COPY to conflict handling)."""
+    f = tmp_path / "dup.csv"
+    f.write_text(
+        "\n".join([CAD_HEADER, CAD_ROW, CAD_ROW.replace("25-071089", "25-071090"), CAD_ROW]) + "\n"
+    )
+    s = run(engine, f, "cad")
+    assert (s.rows_read, s.inserted, s.duplicates) == (3, 2, 1)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.calls)).scalar_one() == 2

@@ -80,26 +80,32 @@ def insert_ignore(
 def _pg_insert(
     conn: Connection, table: str, cols: str, data: pl.DataFrame, *, expect_new: bool
 ) -> int:
-    """COPY into a temporary staging table, then insert what is new."""
-    stage = f"_stage_{table}"
+    """COPY the rows in; keep only what is new.
+
+    When the rows are expected to be new they are copied straight into the table
+    (inside a savepoint); otherwise, or if a duplicate turns up after all, they are
+    copied into a temporary staging table and inserted with ``ON CONFLICT DO NOTHING``.
+    """
     raw = conn.connection.dbapi_connection
     assert isinstance(raw, psycopg.Connection)
+    payload = data.write_csv(include_header=False)
     with raw.cursor() as cur:
-        cur.execute(f'CREATE TEMP TABLE "{stage}" AS SELECT {cols} FROM "{table}" WITH NO DATA')
-        with cur.copy(f'COPY "{stage}" ({cols}) FROM STDIN (FORMAT csv)') as copy:
-            copy.write(data.write_csv(include_header=False))
-        select_new = f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM "{stage}"'
-        inserted = None
         if expect_new:
             try:
                 with raw.transaction():  # a savepoint: a duplicate undoes only this attempt
-                    cur.execute(select_new)
-                    inserted = cur.rowcount
+                    with cur.copy(f'COPY "{table}" ({cols}) FROM STDIN (FORMAT csv)') as copy:
+                        copy.write(payload)
+                    return data.height
             except psycopg.errors.UniqueViolation:
-                inserted = None
-        if inserted is None:
-            cur.execute(select_new + " ON CONFLICT DO NOTHING")
-            inserted = cur.rowcount
+                pass
+        stage = f"_stage_{table}"
+        cur.execute(f'CREATE TEMP TABLE "{stage}" AS SELECT {cols} FROM "{table}" WITH NO DATA')
+        with cur.copy(f'COPY "{stage}" ({cols}) FROM STDIN (FORMAT csv)') as copy:
+            copy.write(payload)
+        cur.execute(
+            f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM "{stage}" ON CONFLICT DO NOTHING'
+        )
+        inserted = cur.rowcount
         cur.execute(f'DROP TABLE "{stage}"')
     return int(inserted)
 
