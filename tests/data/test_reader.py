@@ -7,6 +7,7 @@ import gzip
 import io
 from pathlib import Path
 
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -148,3 +149,29 @@ def test_records_round_trip_through_csv_writer(
     with CsvSource(path) as src:
         frame = next(src.chunks()).frame({"a": 0, "b": 1, "c": 2})
     assert [list(t) for t in frame.iter_rows()] == [[c or None for c in r] for r in records]
+
+
+def test_frame_falls_back_to_csv_when_polars_disagrees(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should Polars ever parse a chunk differently (here: it fails), the records
+    are parsed with Python's csv module instead, with the same result."""
+    f = write(tmp_path / "q.csv", 'a,b,c\n1,x"y"z,3\n4,"p""q",6\n7,"two\nlines",9\n')
+    with CsvSource(f) as src:
+        chunk = next(src.chunks())
+    expected = chunk.frame({"a": 0, "c": 2, "b": 1})
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise pl.exceptions.ComputeError("simulated disagreement")
+
+    monkeypatch.setattr(pl, "read_csv", broken)
+    fallback = chunk.frame({"a": 0, "c": 2, "b": 1})
+    assert (
+        fallback.rows()
+        == expected.rows()
+        == [
+            ("1", "3", 'x"y"z'),
+            ("4", "6", 'p"q'),
+            ("7", "9", "two\nlines"),
+        ]
+    )
