@@ -54,6 +54,12 @@ class TableError(ValueError):
     """A synthetic-city data table failed validation."""
 
 
+def _known_profile(v: str) -> str:
+    if v not in PROFILES:
+        raise ValueError(f"unknown profile {v!r}; known: {sorted(PROFILES)}")
+    return v
+
+
 def _check_mix(mix: dict[Any, float], what: str) -> None:
     if not mix:
         raise ValueError(f"{what} must not be empty")
@@ -115,9 +121,7 @@ class CallType(_Strict):
     @field_validator("profile")
     @classmethod
     def _profile(cls, v: str) -> str:
-        if v not in PROFILES:
-            raise ValueError(f"unknown profile {v!r}; known: {sorted(PROFILES)}")
-        return v
+        return _known_profile(v)
 
 
 class CallTypeTable(_Strict):
@@ -217,9 +221,7 @@ class CrimeType(_Strict):
     @field_validator("profile")
     @classmethod
     def _profile(cls, v: str) -> str:
-        if v not in PROFILES:
-            raise ValueError(f"unknown profile {v!r}; known: {sorted(PROFILES)}")
-        return v
+        return _known_profile(v)
 
 
 class CrimeTypeTable(_Strict):
