@@ -47,7 +47,14 @@ from smart_policing.data.reader import CsvSource, UnusableFileError, file_sha256
 from smart_policing.data.rejects import rejects_frame
 from smart_policing.data.transform import ColumnResolver, TransformResult
 from smart_policing.store import tables as t
-from smart_policing.store.bulk import existing_victim_counts, has_records, insert_ignore
+from smart_policing.store.bulk import (
+    PreparedRows,
+    existing_victim_counts,
+    has_records,
+    insert_ignore,
+    prepare_rows,
+    write_rows,
+)
 from smart_policing.store.imports import finish_import, start_import
 
 __all__ = ["ImportSummary", "ProgressCallback", "import_file"]
@@ -160,44 +167,99 @@ def _record_frame(frame: pl.DataFrame, spec: MappingSpec, import_id: int) -> pl.
     )
 
 
-def _load_chunk(
-    conn: Connection, res: TransformResult, spec: MappingSpec, keys: _Keys, import_id: int
-) -> tuple[int, int]:
-    """Store one chunk's records; return (rows inserted, incidents inserted)."""
+@dataclass
+class _ChunkPlan:
+    """One chunk's writes, prepared in the reader thread (see :func:`_plan_chunk`)."""
+
+    records: PreparedRows | None  # None: victim rows needing the stored counts
+    expect_new: bool
+    places: PreparedRows
+    rejects: PreparedRows
+    victims_inserted: int | None = None  # victim rows that are new (victim-based sources)
+    grown: list[dict[str, Any]] = field(default_factory=list)  # victim_count updates
+
+
+def _plan_chunk(
+    res: TransformResult,
+    spec: MappingSpec,
+    keys: _Keys,
+    dialect: str,
+    import_id: int,
+    file_name: str,
+    sha: str,
+) -> _ChunkPlan:
+    """Key the chunk's records and prepare every row it will write.
+
+    All of it is pure work on the chunk, done in the reader thread while the writer
+    stores the previous chunk, except for victim rows of a source that held
+    incidents before this import: their stored counts are read by the writer.
+    """
     frame = _with_keys(res.frame, spec, keys)
     res.frame = frame
-    if spec.record == "call":
-        table = t.calls
-    elif not spec.victim_based:
-        table = t.incidents
-    else:
-        return _load_victim_rows(conn, frame, spec, import_id, prior_records=keys.prior_records)
-    records = _record_frame(frame, spec, import_id)
-    return insert_ignore(conn, table, records, expect_new=not keys.prior_records), 0
-
-
-def _load_victim_rows(
-    conn: Connection, frame: pl.DataFrame, spec: MappingSpec, import_id: int, *, prior_records: bool
-) -> tuple[int, int]:
-    """Victim rows: row k of an incident is new when k exceeds its stored victim count.
-
-    When the source held no records before this import, the stored count of an
-    incident is what this import stored for it in earlier chunks (``_prior``), so no
-    lookup is needed; otherwise the stored counts are read back.
-    """
-    per_incident = frame.group_by("_record_key", maintain_order=True).agg(
-        pl.all().first(), pl.col("_ordinal").max().alias("_kmax")
+    places = prepare_rows(t.places, _places_frame(frame, import_id), dialect)
+    rejects = prepare_rows(
+        t.rejects,
+        rejects_frame(res.rejects, import_id=import_id, file_name=file_name, sha256=sha),
+        dialect,
     )
-    if prior_records:
+    if not spec.victim_based:
+        table = t.calls if spec.record == "call" else t.incidents
+        records = prepare_rows(table, _record_frame(frame, spec, import_id), dialect)
+        return _ChunkPlan(records, not keys.prior_records, places, rejects)
+    if keys.prior_records:
+        return _ChunkPlan(None, True, places, rejects)
+    # the source's first import: an incident's stored count is what earlier chunks stored
+    per_incident = _per_incident(frame)
+    known = per_incident.filter(pl.col("_prior") > 0).select(
+        "_record_key", pl.col("_prior").alias("_stored")
+    )
+    new, grown, inserted = _victim_changes(frame, per_incident, known)
+    records = prepare_rows(t.incidents, _record_frame(new, spec, import_id), dialect)
+    return _ChunkPlan(records, True, places, rejects, inserted, grown)
+
+
+def _write_chunk(
+    conn: Connection, plan: _ChunkPlan, res: TransformResult, spec: MappingSpec, import_id: int
+) -> tuple[int, int]:
+    """Write one planned chunk; return (rows inserted, incidents inserted)."""
+    if plan.records is None:
+        per_incident = _per_incident(res.frame)
         stored = existing_victim_counts(conn, spec.name, per_incident["_record_key"])
         known = pl.DataFrame(
             {"_record_key": list(stored), "_stored": list(stored.values())},
             schema={"_record_key": pl.String, "_stored": pl.Int64},
         )
-    else:
-        known = per_incident.filter(pl.col("_prior") > 0).select(
-            "_record_key", pl.col("_prior").alias("_stored")
+        new, grown, inserted = _victim_changes(res.frame, per_incident, known)
+        new_incidents = insert_ignore(
+            conn, t.incidents, _record_frame(new, spec, import_id), expect_new=True
         )
+        _grow_victim_counts(conn, spec, grown)
+    elif plan.victims_inserted is not None:
+        new_incidents = write_rows(conn, plan.records, expect_new=True)
+        inserted = plan.victims_inserted
+        _grow_victim_counts(conn, spec, plan.grown)
+    else:
+        inserted, new_incidents = write_rows(conn, plan.records, expect_new=plan.expect_new), 0
+    write_rows(conn, plan.places)
+    write_rows(conn, plan.rejects)
+    return inserted, new_incidents
+
+
+def _per_incident(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.group_by("_record_key", maintain_order=True).agg(
+        pl.all().first(), pl.col("_ordinal").max().alias("_kmax")
+    )
+
+
+def _victim_changes(
+    frame: pl.DataFrame, per_incident: pl.DataFrame, known: pl.DataFrame
+) -> tuple[pl.DataFrame, list[dict[str, Any]], int]:
+    """Victim rows: row k of an incident is new when k exceeds its stored victim count.
+
+    ``known`` holds the stored counts (``_stored``) of incidents that exist. Returns
+    the new incidents (``victim_count`` set), the count updates of existing ones,
+    and how many victim rows are new.
+    """
     rows = frame.join(known, on="_record_key", how="left").with_columns(
         pl.col("_stored").fill_null(0)
     )
@@ -206,24 +268,26 @@ def _load_victim_rows(
     new = per_incident.filter(pl.col("_stored").is_null()).with_columns(
         victim_count=pl.col("_kmax")
     )
-    new_incidents = insert_ignore(
-        conn, t.incidents, _record_frame(new, spec, import_id), expect_new=True
-    )
     grown = per_incident.filter(pl.col("_kmax") > pl.col("_stored"))
-    if grown.height:
+    updates = [{"k": k, "n": n} for k, n in grown.select("_record_key", "_kmax").iter_rows()]
+    return new, updates, inserted
+
+
+def _grow_victim_counts(conn: Connection, spec: MappingSpec, updates: list[dict[str, Any]]) -> None:
+    if updates:
         inc = t.incidents
         conn.execute(
             update(inc)
             .where(inc.c.source == spec.name, inc.c.source_key == bindparam("k"))
             .values(victim_count=bindparam("n", type_=Integer)),
-            [{"k": k, "n": n} for k, n in grown.select("_record_key", "_kmax").iter_rows()],
+            updates,
         )
-    return inserted, new_incidents
 
 
-def _load_places(conn: Any, frame: pl.DataFrame, import_id: int) -> None:
+def _places_frame(frame: pl.DataFrame, import_id: int) -> pl.DataFrame:
+    """The chunk's places: first spelling and location seen for each place key."""
     district = "district" if "district" in frame.columns else None
-    places = (
+    return (
         frame.filter(pl.col("place_key").is_not_null())
         .unique(subset="place_key", keep="first", maintain_order=True)
         .select(
@@ -235,7 +299,6 @@ def _load_places(conn: Any, frame: pl.DataFrame, import_id: int) -> None:
             pl.lit(import_id).alias("import_id"),
         )
     )
-    insert_ignore(conn, t.places, places)
 
 
 def import_file(
@@ -278,24 +341,18 @@ def import_file(
     keys = _Keys()
     keys.prior_records = has_records(engine, spec.name, spec.record)
     try:
+        dialect = engine.dialect.name
         for parsed in parsed_chunks(
             path,
             spec,
             timezone=timezone,
             encoding=encoding,
             chunk_rows=chunk_rows,
+            plan=lambda res: _plan_chunk(res, spec, keys, dialect, import_id, path.name, sha),
         ):
             res = parsed.result
             with engine.begin() as conn:
-                inserted, new_incidents = _load_chunk(conn, res, spec, keys, import_id)
-                _load_places(conn, res.frame, import_id)
-                insert_ignore(
-                    conn,
-                    t.rejects,
-                    rejects_frame(
-                        res.rejects, import_id=import_id, file_name=path.name, sha256=sha
-                    ),
-                )
+                inserted, new_incidents = _write_chunk(conn, parsed.plan, res, spec, import_id)
             summary.rows_read += parsed.records
             summary.rejected += len(res.rejects)
             summary.inserted += inserted

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from smart_policing.data.mapping import MappingSpec
 from smart_policing.data.reader import CsvSource
@@ -35,6 +36,7 @@ class ParsedChunk:
     records: int
     bytes_read: int
     result: TransformResult
+    plan: Any = None  # what the ``plan`` hook made of the result
 
 
 _DONE = object()
@@ -49,6 +51,7 @@ def _produce(
     *,
     put: Callable[[object], None],
     stopped: Callable[[], bool],
+    plan: Callable[[TransformResult], Any] | None,
 ) -> None:
     try:
         with CsvSource(path, encoding=encoding, chunk_rows=chunk_rows) as source:
@@ -57,7 +60,8 @@ def _produce(
                 if stopped():
                     return
                 res = transform_chunk(chunk, spec, resolver, timezone=timezone, encoding=encoding)
-                put(ParsedChunk(chunk.records, source.bytes_read, res))
+                made = plan(res) if plan is not None else None
+                put(ParsedChunk(chunk.records, source.bytes_read, res, made))
     except BaseException as exc:  # handed to the consumer, which re-raises it
         put(exc)
     finally:
@@ -71,14 +75,19 @@ def parsed_chunks(
     timezone: str,
     encoding: str = "utf-8",
     chunk_rows: int = 50_000,
+    plan: Callable[[TransformResult], Any] | None = None,
 ) -> Iterator[ParsedChunk]:
-    """Transformed chunks of ``path`` in file order (see the module docstring)."""
+    """Transformed chunks of ``path`` in file order (see the module docstring).
+
+    ``plan``, if given, runs on each result in the reader thread too (the importer
+    prepares its database rows there); its return value is ``ParsedChunk.plan``.
+    """
     q: queue.Queue[object] = queue.Queue(maxsize=2)
     stop = threading.Event()
     worker = threading.Thread(
         target=_produce,
         args=(path, spec, timezone, encoding, chunk_rows),
-        kwargs={"put": q.put, "stopped": stop.is_set},
+        kwargs={"put": q.put, "stopped": stop.is_set, "plan": plan},
         name="import-reader",
         daemon=True,
     )

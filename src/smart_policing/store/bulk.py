@@ -10,6 +10,8 @@ duplicates. Timestamps go in as UTC text in each database's own format.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 import psycopg
@@ -18,7 +20,14 @@ from sqlalchemy import Connection, Engine, Table, UniqueConstraint, select
 from smart_policing.store import tables as t
 from smart_policing.store.types import SQLITE_DATETIME_FORMAT
 
-__all__ = ["existing_victim_counts", "has_records", "insert_ignore"]
+__all__ = [
+    "PreparedRows",
+    "existing_victim_counts",
+    "has_records",
+    "insert_ignore",
+    "prepare_rows",
+    "write_rows",
+]
 
 _PG_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S.%6f+00"
 
@@ -45,41 +54,64 @@ def _unique_columns(table: Table) -> list[str]:
     return []
 
 
-def insert_ignore(
-    conn: Connection, table: Table, frame: pl.DataFrame, *, expect_new: bool = False
-) -> int:
-    """Insert ``frame`` (columns named as in ``table``) skipping rows whose unique key exists.
+@dataclass(frozen=True)
+class PreparedRows:
+    """Rows ready for one table: sorted by its unique key, formatted for the database.
 
-    Returns the number of rows inserted. Runs inside the caller's transaction. Rows
-    go in sorted by the table's unique key, so its index grows in order.
-    ``expect_new`` says no row is likely to exist yet (a source's first import): on
-    PostgreSQL the rows are then inserted without conflict handling, which is
-    cheaper, falling back to it should a duplicate turn up after all.
+    Preparing is pure work on the data (no connection), so the importer does it in
+    its reader thread while the writer is busy with the previous chunk.
     """
-    if frame.height == 0:
-        return 0
+
+    table: str
+    columns: str
+    count: int
+    rows: list[tuple[Any, ...]] | None = None  # SQLite: parameters for executemany
+    payload: str | None = None  # PostgreSQL: CSV text for COPY
+
+
+def prepare_rows(table: Table, frame: pl.DataFrame, dialect: str) -> PreparedRows:
+    """Prepare ``frame`` (columns named as in ``table``) for :func:`write_rows`."""
     unknown = [c for c in frame.columns if c not in table.c]
     if unknown:
         raise ValueError(f"columns {unknown} are not in table {table.name}")
-    dialect = conn.dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        raise NotImplementedError(
+            f"bulk loading is implemented for SQLite and PostgreSQL, not {dialect}"
+        )
     key = [c for c in _unique_columns(table) if c in frame.columns]
-    data = _prepare(frame.sort(key) if key else frame, dialect)
+    data = _prepare(frame.sort(key) if key and frame.height else frame, dialect)
     cols = ", ".join(f'"{c}"' for c in data.columns)
     if dialect == "sqlite":
-        marks = ", ".join("?" for _ in data.columns)
-        sql = f'INSERT OR IGNORE INTO "{table.name}" ({cols}) VALUES ({marks})'
-        result = conn.exec_driver_sql(sql, list(data.iter_rows()))
-        return int(result.rowcount)
-    if dialect == "postgresql":
-        return _pg_insert(conn, table.name, cols, data, expect_new=expect_new)
-    raise NotImplementedError(
-        f"bulk loading is implemented for SQLite and PostgreSQL, not {dialect}"
-    )
+        return PreparedRows(table.name, cols, data.height, rows=data.rows())
+    return PreparedRows(table.name, cols, data.height, payload=data.write_csv(include_header=False))
 
 
-def _pg_insert(
-    conn: Connection, table: str, cols: str, data: pl.DataFrame, *, expect_new: bool
+def write_rows(conn: Connection, prepared: PreparedRows, *, expect_new: bool = False) -> int:
+    """Insert prepared rows, skipping those whose unique key exists; return how many went in.
+
+    Runs inside the caller's transaction. ``expect_new`` says no row is likely to
+    exist yet (a source's first import): PostgreSQL then copies the rows straight
+    into the table, falling back to conflict handling should a duplicate turn up.
+    """
+    if prepared.count == 0:
+        return 0
+    if prepared.rows is not None:
+        marks = ", ".join("?" for _ in prepared.columns.split(", "))
+        sql = f'INSERT OR IGNORE INTO "{prepared.table}" ({prepared.columns}) VALUES ({marks})'
+        return int(conn.exec_driver_sql(sql, prepared.rows).rowcount)
+    assert prepared.payload is not None
+    return _pg_insert(conn, prepared, expect_new=expect_new)
+
+
+def insert_ignore(
+    conn: Connection, table: Table, frame: pl.DataFrame, *, expect_new: bool = False
 ) -> int:
+    """:func:`prepare_rows` then :func:`write_rows` on ``conn``."""
+    prepared = prepare_rows(table, frame, conn.dialect.name)
+    return write_rows(conn, prepared, expect_new=expect_new)
+
+
+def _pg_insert(conn: Connection, prepared: PreparedRows, *, expect_new: bool) -> int:
     """COPY the rows in; keep only what is new.
 
     When the rows are expected to be new they are copied straight into the table
@@ -88,14 +120,15 @@ def _pg_insert(
     """
     raw = conn.connection.dbapi_connection
     assert isinstance(raw, psycopg.Connection)
-    payload = data.write_csv(include_header=False)
+    table, cols, payload = prepared.table, prepared.columns, prepared.payload
+    assert payload is not None
     with raw.cursor() as cur:
         if expect_new:
             try:
                 with raw.transaction():  # a savepoint: a duplicate undoes only this attempt
                     with cur.copy(f'COPY "{table}" ({cols}) FROM STDIN (FORMAT csv)') as copy:
                         copy.write(payload)
-                    return data.height
+                    return prepared.count
             except psycopg.errors.UniqueViolation:
                 pass
         stage = f"_stage_{table}"
