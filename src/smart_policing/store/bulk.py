@@ -10,8 +10,8 @@ duplicates. Timestamps go in as UTC text in each database's own format.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
-from typing import Any
 
 import polars as pl
 import psycopg
@@ -65,7 +65,7 @@ class PreparedRows:
     table: str
     columns: str
     count: int
-    rows: list[tuple[Any, ...]] | None = None  # SQLite: parameters for executemany
+    frame: pl.DataFrame | None = None  # SQLite: streamed into executemany row by row
     payload: str | None = None  # PostgreSQL: CSV text for COPY
 
 
@@ -82,7 +82,7 @@ def prepare_rows(table: Table, frame: pl.DataFrame, dialect: str) -> PreparedRow
     data = _prepare(frame.sort(key) if key and frame.height else frame, dialect)
     cols = ", ".join(f'"{c}"' for c in data.columns)
     if dialect == "sqlite":
-        return PreparedRows(table.name, cols, data.height, rows=data.rows())
+        return PreparedRows(table.name, cols, data.height, frame=data)
     return PreparedRows(table.name, cols, data.height, payload=data.write_csv(include_header=False))
 
 
@@ -95,10 +95,17 @@ def write_rows(conn: Connection, prepared: PreparedRows, *, expect_new: bool = F
     """
     if prepared.count == 0:
         return 0
-    if prepared.rows is not None:
-        marks = ", ".join("?" for _ in prepared.columns.split(", "))
+    if prepared.frame is not None:
+        marks = ", ".join("?" for _ in prepared.frame.columns)
         sql = f'INSERT OR IGNORE INTO "{prepared.table}" ({prepared.columns}) VALUES ({marks})'
-        return int(conn.exec_driver_sql(sql, prepared.rows).rowcount)
+        raw = conn.connection.dbapi_connection
+        assert isinstance(raw, sqlite3.Connection)
+        cur = raw.cursor()  # the connection's own transaction; rows are streamed, not listed
+        try:
+            cur.executemany(sql, prepared.frame.iter_rows())
+            return int(cur.rowcount)
+        finally:
+            cur.close()
     assert prepared.payload is not None
     return _pg_insert(conn, prepared, expect_new=expect_new)
 
