@@ -56,7 +56,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -284,8 +284,3 @@ def builtin_mapping(name: str) -> MappingSpec:
     ref = resources.files("smart_policing.data") / "formats" / f"{name}.yaml"
     with resources.as_file(ref) as path:
         return load_mapping(path)
-
-
-def describe(spec: MappingSpec) -> dict[str, Any]:
-    """A plain summary of a mapping (for ``--json`` output and docs)."""
-    return spec.model_dump(mode="json", exclude_defaults=True)
