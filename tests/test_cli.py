@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import click
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -19,13 +18,15 @@ def all_command_paths() -> list[list[str]]:
     root = typer.main.get_command(app)
     paths: list[list[str]] = [[]]
 
-    def walk(cmd: click.Command, prefix: list[str]) -> None:
-        if isinstance(cmd, click.Group):
-            for name, sub in cmd.commands.items():
+    def walk(cmd: object, prefix: list[str]) -> None:
+        commands = getattr(cmd, "commands", None)  # a group (Typer vendors its own click)
+        if commands:
+            for name, sub in commands.items():
                 paths.append([*prefix, name])
                 walk(sub, [*prefix, name])
 
     walk(root, [])
+    assert len(paths) > 10, paths
     return paths
 
 
@@ -50,6 +51,16 @@ def test_import_json_summary_and_rejects(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert (summary["rows_read"], summary["inserted"], summary["rejected"]) == (2, 1, 1)
+
+    # the acceptance form: --json after the file does the same
+    result = runner.invoke(app, ["--db", db, "import", "baltimore-part1", str(f), "--json"])
+    again = json.loads(result.stdout)
+    assert (again["rows_read"], again["inserted"], again["duplicates"], again["rejected"]) == (
+        2,
+        0,
+        1,
+        1,
+    )
 
     result = runner.invoke(app, ["--db", db, "--json", "rejects"])
     listing = json.loads(result.stdout)

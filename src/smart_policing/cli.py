@@ -87,9 +87,15 @@ def _main(
     ctx.obj = Context(settings, as_json)
 
 
-def _ctx(ctx: typer.Context) -> Context:
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print machine-readable JSON (as the global --json).")
+]
+
+
+def _ctx(ctx: typer.Context, as_json: bool = False) -> Context:
     obj = ctx.find_root().obj
     assert isinstance(obj, Context)
+    obj.as_json = obj.as_json or as_json
     return obj
 
 
@@ -104,9 +110,9 @@ def _emit(c: Context, data: Any, human: str | Table) -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(ctx: typer.Context) -> None:
+def db_upgrade(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Create or migrate the database schema to this version."""
-    c = _ctx(ctx)
+    c = _ctx(ctx, as_json)
     engine = c.engine(migrate=False)
     before = current_revision(engine)
     upgrade(engine)
@@ -115,9 +121,9 @@ def db_upgrade(ctx: typer.Context) -> None:
 
 
 @db_app.command("current")
-def db_current(ctx: typer.Context) -> None:
+def db_current(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Show the database's schema revision and the newest this version ships."""
-    c = _ctx(ctx)
+    c = _ctx(ctx, as_json)
     rev, head = current_revision(c.engine(migrate=False)), head_revision()
     _emit(c, {"current": rev, "head": head}, f"current {rev}, newest {head}")
 
@@ -183,15 +189,21 @@ def _summary_table(s: ImportSummary) -> Table:
 
 
 @import_app.command("baltimore-part1")
-def import_baltimore(ctx: typer.Context, file: FileArg, encoding: EncodingOpt = "utf-8") -> None:
+def import_baltimore(
+    ctx: typer.Context, file: FileArg, encoding: EncodingOpt = "utf-8", as_json: JsonOpt = False
+) -> None:
     """Open Baltimore 'BPD Part 1 Victim Based Crime Data' CSV, as published."""
-    _run_import(_ctx(ctx), file, builtin_mapping("baltimore-part1"), encoding, "baltimore-part1")
+    _run_import(
+        _ctx(ctx, as_json), file, builtin_mapping("baltimore-part1"), encoding, "baltimore-part1"
+    )
 
 
 @import_app.command("cad")
-def import_cad(ctx: typer.Context, file: FileArg, encoding: EncodingOpt = "utf-8") -> None:
+def import_cad(
+    ctx: typer.Context, file: FileArg, encoding: EncodingOpt = "utf-8", as_json: JsonOpt = False
+) -> None:
     """CAD export with the full timestamp chain; derives and flags response intervals."""
-    _run_import(_ctx(ctx), file, builtin_mapping("cad"), encoding, "cad")
+    _run_import(_ctx(ctx, as_json), file, builtin_mapping("cad"), encoding, "cad")
 
 
 @import_app.command("csv")
@@ -202,6 +214,7 @@ def import_csv(
         Path, typer.Option("--mapping", help="Mapping file (YAML), see docs/importing.md.")
     ],
     encoding: EncodingOpt = "utf-8",
+    as_json: JsonOpt = False,
 ) -> None:
     """Any city's calls or incidents through a declarative mapping file."""
     try:
@@ -209,7 +222,7 @@ def import_csv(
     except DataFileError as exc:
         err.print(f"[red]error:[/] invalid mapping:\n{exc}")
         raise typer.Exit(2) from exc
-    _run_import(_ctx(ctx), file, spec, encoding, f"csv:{spec.name}")
+    _run_import(_ctx(ctx, as_json), file, spec, encoding, f"csv:{spec.name}")
 
 
 @import_app.command("boundaries")
@@ -224,9 +237,10 @@ def import_boundaries_cmd(
     crs: Annotated[
         str | None, typer.Option("--crs", help="CRS of the file if it does not declare one.")
     ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """District, beat or zone polygons (GeoJSON in any declared CRS)."""
-    c = _ctx(ctx)
+    c = _ctx(ctx, as_json)
     try:
         s = import_boundaries(
             c.engine(), file, kind=kind, layer=name, name_field=name_field, crs=crs
@@ -245,10 +259,12 @@ def import_boundaries_cmd(
 
 @app.command("imports")
 def imports_cmd(
-    ctx: typer.Context, limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20,
+    as_json: JsonOpt = False,
 ) -> None:
     """List recent imports with their counts."""
-    c = _ctx(ctx)
+    c = _ctx(ctx, as_json)
     rows = list_imports(c.engine(), limit)
     table = Table(
         "id", "format", "file", "status", "read", "inserted", "dup", "rejected", "flagged"
@@ -280,9 +296,10 @@ def rejects_cmd(
     file: Annotated[str | None, typer.Option("--file", help="Only this file name.")] = None,
     limit: Annotated[int, typer.Option(help="Rows per page.")] = 50,
     offset: Annotated[int, typer.Option(help="Skip this many.")] = 0,
+    as_json: JsonOpt = False,
 ) -> None:
     """Rows rejected by imports: file, line, columns, reason and the raw line."""
-    c = _ctx(ctx)
+    c = _ctx(ctx, as_json)
     total, rows = list_rejects(
         c.engine(), import_id=import_id, file_name=file, limit=limit, offset=offset
     )
@@ -299,9 +316,9 @@ def rejects_cmd(
 
 
 @app.command("stats")
-def stats_cmd(ctx: typer.Context) -> None:
+def stats_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Record counts in the database."""
-    c = _ctx(ctx)
+    c = _ctx(ctx, as_json)
     counts = record_counts(c.engine())
     table = Table("records", "rows")
     for k, v in counts.items():
@@ -325,11 +342,12 @@ def synth_cmd(
     incidents_per_day: Annotated[
         float, typer.Option(help="Mean Part 1 victim rows per day.")
     ] = 120.0,
+    as_json: JsonOpt = False,
 ) -> None:
     """Write a synthetic city in the real formats (Part 1 CSV, CAD CSV, districts GeoJSON)."""
     from smart_policing.data.synth import CityParams, generate_city
 
-    c = _ctx(ctx)
+    c = _ctx(ctx, as_json)
     params = CityParams(
         seed=seed,
         years=years,
