@@ -30,7 +30,7 @@ from smart_policing.data.rejects import Reject
 from smart_policing.model.calls import INTERVALS, SourceChannel
 from smart_policing.model.places import normalise_addresses
 
-__all__ = ["ColumnResolver", "Reject", "TransformResult", "record_columns", "transform_chunk"]
+__all__ = ["ColumnResolver", "TransformResult", "record_columns", "transform_chunk"]
 
 _DTYPES: dict[FieldKind, pl.DataType] = {
     "str": pl.String(),
