@@ -207,7 +207,8 @@ class CsvSource:
                 # every quoted field closes on this line: commas outside quotes are the
                 # separators (an escaped "" inside a field flips the parity twice)
                 self._line_no = start
-                yield start, line, sum(p.count(",") for p in line.split('"')[::2]) + 1, None, None
+                outside = "".join(line.split('"')[::2])
+                yield start, line, outside.count(",") + 1, None, None
                 continue
             taken = [line]
 
@@ -267,6 +268,7 @@ class CsvSource:
         chunk = CsvChunk(width)
         records = self._records()
         limit = min(self.chunk_rows, self.first_chunk_rows)
+        taken = 0  # records in the current chunk
         while True:
             try:
                 start, text, n, _, error = next(records)
@@ -278,22 +280,27 @@ class CsvSource:
                 raise UnusableFileError(
                     f"{self.path}: the file stops being readable after line {self._line_no}: {exc}"
                 ) from exc
+            if n == width and error is None and (width > 1 or text.strip()):
+                chunk.texts.append(text)
+                chunk.lines.append(start)
+                taken += 1
+                if taken >= limit:
+                    yield chunk
+                    chunk, taken, limit = CsvChunk(width), 0, self.chunk_rows
+                continue
             raw = text.rstrip("\r\n")
             if not raw.strip():
                 continue  # blank line: not a record
-            if n == width and error is None:
-                chunk.texts.append(text)
-                chunk.lines.append(start)
-            elif error is not None:
+            if error is not None:
                 chunk.bad.append(BadRecord(start, raw, f"unreadable CSV: {error}"))
             else:
                 what = "truncated?" if n < width else "stray delimiter or unquoted comma?"
                 reason = f"has {n} fields, expected {width} ({what})"
                 chunk.bad.append(BadRecord(start, raw, reason))
-            if chunk.records >= limit:
+            taken += 1
+            if taken >= limit:
                 yield chunk
-                chunk = CsvChunk(width)
-                limit = self.chunk_rows
+                chunk, taken, limit = CsvChunk(width), 0, self.chunk_rows
         if chunk.records:
             yield chunk
 
