@@ -101,9 +101,9 @@ class _Keys:
     chunk, in Polars (a join against the counts so far, not a Python loop).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, prior_records: bool) -> None:
         self.seen = pl.DataFrame(schema={"_k": pl.String, "_n": pl.Int64})
-        self.prior_records = True  # did the source hold records before this import?
+        self.prior_records = prior_records  # did the source hold records before this import?
 
     def ordinals(self, keys: pl.Series) -> tuple[pl.Series, pl.Series]:
         """(occurrence number, occurrences before this chunk) for each key."""
@@ -128,19 +128,13 @@ def _with_keys(frame: pl.DataFrame, spec: MappingSpec, keys: _Keys) -> pl.DataFr
     if spec.victim_based:
         ordinal, prior = keys.ordinals(frame["_content"])
         return frame.with_columns(_record_key=pl.col("_content"), _ordinal=ordinal, _prior=prior)
-    fallback_src = (
-        frame["_content"].to_list()
-        if spec.key is None
-        else [c for c, k in zip(frame["_content"], frame["_key"], strict=True) if k is None]
-    )
-    ords = iter(keys.ordinals(pl.Series(fallback_src, dtype=pl.String))[0].to_list())
-    fallback = [
-        f"row:{c}#{next(ords)}" if k is None else None
-        for c, k in zip(frame["_content"], frame["_key"], strict=True)
-    ]
-    frame = frame.with_columns(
-        _record_key=pl.coalesce(pl.col("_key"), pl.Series(fallback, dtype=pl.String))
-    )
+    # records without a key: content hash + occurrence number among identical ones
+    rows = frame["_key"].is_null().arg_true()
+    content = frame["_content"].gather(rows)
+    ordinal = keys.ordinals(content)[0]
+    labels = pl.select(pl.format("row:{}#{}", pl.lit(content), pl.lit(ordinal))).to_series()
+    fallback = pl.Series(dtype=pl.String).extend_constant(None, frame.height).scatter(rows, labels)
+    frame = frame.with_columns(_record_key=pl.coalesce(pl.col("_key"), fallback))
     if spec.key is not None:
         missing = pl.col("_key").is_null()
         flag = "missing_call_id" if spec.record == "call" else "missing_key"
@@ -338,8 +332,7 @@ def import_file(
         summary.incidents_inserted = 0
     flags: Counter[str] = Counter()
     unmapped: dict[str, Counter[str]] = {}
-    keys = _Keys()
-    keys.prior_records = has_records(engine, spec.name, spec.record)
+    keys = _Keys(prior_records=has_records(engine, spec.name, spec.record))
     try:
         dialect = engine.dialect.name
         for parsed in parsed_chunks(

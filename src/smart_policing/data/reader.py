@@ -11,7 +11,6 @@ U+FFFD, and the row is rejected by the transform naming the column.
 from __future__ import annotations
 
 import csv
-import gc
 import gzip
 import hashlib
 import io
@@ -255,15 +254,6 @@ class CsvSource:
         Raises :class:`UnusableFileError` if the file stops being readable part-way
         (a corrupt gzip stream, an I/O error); chunks already yielded stay valid.
         """
-        gc_was_enabled = gc.isenabled()
-        gc.disable()  # millions of short-lived lists, no cycles: cycle collection is pure overhead
-        try:
-            yield from self._chunks()
-        finally:
-            if gc_was_enabled:
-                gc.enable()
-
-    def _chunks(self) -> Iterator[CsvChunk]:
         width = len(self.header)
         chunk = CsvChunk(width)
         records = self._records()

@@ -100,13 +100,10 @@ class ColumnResolver:
 
 
 def _strip(col: str) -> pl.Expr:
+    """Surrounding spaces removed, empty -> null (done once per chunk; later steps
+    read the stripped column)."""
     raw = pl.col(col).str.strip_chars()
     return pl.when(raw == "").then(None).otherwise(raw)
-
-
-def _clean(col: str) -> pl.Expr:
-    """A source column after :func:`transform_chunk` stripped it (empty -> null)."""
-    return pl.col(col)
 
 
 def _label(name: str, spec: FieldSpec) -> str:
@@ -209,7 +206,7 @@ class _Builder:
         if kind == "datetime":
             self._datetime(name, spec, label, cols)
             return
-        text = _clean(spec.column)
+        text = pl.col(spec.column)
         if spec.regex is not None:
             extracted = text.str.extract(spec.regex, 1)
             self.add_error(
@@ -254,9 +251,9 @@ class _Builder:
     def _datetime(self, name: str, spec: FieldSpec, label: str, cols: str) -> None:
         """Queue a date-time field; :meth:`parse_datetimes` parses them all together."""
         assert spec.column is not None
-        text = _clean(spec.column)
+        text = pl.col(spec.column)
         if spec.time_column is not None:
-            time = _clean(spec.time_column)
+            time = pl.col(spec.time_column)
             self.add_error(
                 cols,
                 _err(
@@ -379,7 +376,7 @@ def _coordinates(
             longitude=pl.lit(None, dtype=pl.Float64),
             _zero=pl.lit(False),
         ), []
-    tx, ty = _clean(coords.x), _clean(coords.y)
+    tx, ty = pl.col(coords.x), pl.col(coords.y)
     df = df.with_columns(
         _tx=tx, _ty=ty, _x=tx.cast(pl.Float64, strict=False), _y=ty.cast(pl.Float64, strict=False)
     )
@@ -517,7 +514,7 @@ def transform_chunk(
         if vals.len():
             unmapped[name] = Counter(dict(vals.value_counts().iter_rows()))
     if spec.key is not None:
-        key_expr = pl.concat_str([_clean(c) for c in spec.key.columns], separator="|")
+        key_expr = pl.concat_str([pl.col(c) for c in spec.key.columns], separator="|")
     else:
         key_expr = pl.lit(None, dtype=pl.String)
     out = good.select(
@@ -603,12 +600,12 @@ def _finish(out: pl.DataFrame, spec: MappingSpec, flag_names: list[str]) -> pl.D
         )
         blake = hashlib.blake2b
         hashes = [blake(t.encode(), digest_size=12).hexdigest() for t in text]
-    if needs_hash:
-        content = pl.Series("_content", hashes, dtype=pl.String)
-    else:
-        it = iter(hashes)
-        content = pl.Series(
-            "_content", [next(it) if k is None else None for k in out["_key"]], dtype=pl.String
+    content = pl.Series("_content", hashes, dtype=pl.String)
+    if not needs_hash:  # only rows without a key got a hash: put them in place
+        content = (
+            pl.Series("_content", dtype=pl.String)
+            .extend_constant(None, out.height)
+            .scatter(out["_key"].is_null().arg_true(), content)
         )
     out = out.with_columns(content)
     return out.drop("_zero", *(f"_f:{f}" for f in flag_names))
