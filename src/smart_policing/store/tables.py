@@ -32,6 +32,8 @@ from smart_policing.model.calls import INTERVALS
 from smart_policing.store.types import UtcDateTime
 
 __all__ = [
+    "api_tokens",
+    "audit_log",
     "boundaries",
     "calls",
     "imports",
@@ -39,6 +41,8 @@ __all__ = [
     "metadata",
     "places",
     "rejects",
+    "sessions",
+    "users",
 ]
 
 metadata = MetaData(
@@ -180,4 +184,70 @@ boundaries = Table(
     Column("properties", JSON),
     Column("import_id", Integer, ForeignKey("imports.id"), nullable=False),
     UniqueConstraint("kind", "layer", "name"),
+)
+
+# --- security: users, sessions, API tokens, audit log (migration 0002) -------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("full_name", Text),
+    # comma-separated role names (smart_policing.security.roles.Role), sorted
+    Column("roles", Text, nullable=False),
+    # argon2id PHC string; never the password
+    Column("password_hash", Text, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("password_changed_at", UtcDateTime, nullable=False),
+    Column("last_login_at", UtcDateTime),
+)
+
+# Browser sessions. The cookie holds a random token; the table holds only its
+# SHA-256 digest, so a copy of the database does not let anyone sign in.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_digest", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+)
+
+# Bearer tokens for API clients, also stored as digests.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_digest", String(64), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("name", String(128), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
+)
+
+# Append-only, hash-chained audit trail: ``seq`` counts from 1 without gaps and
+# ``row_hash`` = SHA-256 over the row's fields and ``prev_hash`` (see
+# smart_policing.security.audit_chain). Database triggers refuse UPDATE and DELETE.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("roles", Text, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("route", Text, nullable=False),
+    Column("records", Text, nullable=False),
+    Column("result", String(32), nullable=False),
+    Column("prev_hash", String(64), nullable=False, unique=True),
+    Column("row_hash", String(64), nullable=False),
 )
