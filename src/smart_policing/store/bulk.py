@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
+from itertools import chain
 
 import polars as pl
 import psycopg
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 _PG_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S.%6f+00"
+_SQLITE_ROWS_PER_STATEMENT = 1000
 
 
 def _prepare(frame: pl.DataFrame, dialect: str) -> pl.DataFrame:
@@ -96,18 +98,42 @@ def write_rows(conn: Connection, prepared: PreparedRows, *, expect_new: bool = F
     if prepared.count == 0:
         return 0
     if prepared.frame is not None:
-        marks = ", ".join("?" for _ in prepared.frame.columns)
-        sql = f'INSERT OR IGNORE INTO "{prepared.table}" ({prepared.columns}) VALUES ({marks})'
         raw = conn.connection.dbapi_connection
         assert isinstance(raw, sqlite3.Connection)
-        cur = raw.cursor()  # the connection's own transaction; rows are streamed, not listed
-        try:
-            cur.executemany(sql, prepared.frame.iter_rows())
-            return int(cur.rowcount)
-        finally:
-            cur.close()
+        return _sqlite_insert(raw, prepared, prepared.frame)
     assert prepared.payload is not None
     return _pg_insert(conn, prepared, expect_new=expect_new)
+
+
+def _sqlite_insert(raw: sqlite3.Connection, prepared: PreparedRows, frame: pl.DataFrame) -> int:
+    """``INSERT OR IGNORE`` many rows per statement.
+
+    The driver releases the interpreter lock once per statement step; one step per
+    row lets the reader thread's Python work stall the writer at every row (it waits
+    for the lock a whole switch interval). Many rows per statement means few
+    hand-overs. Values are still bound as parameters (floats exact, no quoting).
+    """
+    width = frame.width
+    limit = raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    per = max(1, min(_SQLITE_ROWS_PER_STATEMENT, limit // width))
+    one = "(" + ", ".join(["?"] * width) + ")"
+    head = f'INSERT OR IGNORE INTO "{prepared.table}" ({prepared.columns}) VALUES '
+    cur = raw.cursor()  # the connection's own transaction
+    try:
+        inserted = 0
+        sql = head + ", ".join([one] * per)
+        for start in range(0, frame.height, per):
+            part = frame.slice(start, per)
+            if part.height != per:
+                sql = head + ", ".join([one] * part.height)
+            values = list(
+                chain.from_iterable(zip(*(s.to_list() for s in part.iter_columns()), strict=True))
+            )
+            cur.execute(sql, values)
+            inserted += cur.rowcount
+        return inserted
+    finally:
+        cur.close()
 
 
 def insert_ignore(
