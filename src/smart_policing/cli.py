@@ -9,6 +9,7 @@ machine-readable. Exit status: 0 success, 1 failure while working, 2 unusable in
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,15 +20,27 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 from sqlalchemy import Engine
 
+from smart_policing.compstat.cli import compstat_app
 from smart_policing.data.boundaries import import_boundaries
 from smart_policing.data.importer import ImportSummary, import_file
 from smart_policing.data.mapping import MappingSpec, builtin_mapping, load_mapping
 from smart_policing.data.reader import UnusableFileError
 from smart_policing.datafiles import DataFileError
 from smart_policing.model.boundaries import BoundaryKind
+from smart_policing.security.roles import STAFF_ROLES, parse_roles
 from smart_policing.settings import Settings
 from smart_policing.store import current_revision, head_revision, make_engine, upgrade
+from smart_policing.store.audit import verify_audit
 from smart_policing.store.queries import list_imports, list_rejects, record_counts
+from smart_policing.store.users import (
+    User,
+    UserError,
+    add_user,
+    create_api_token,
+    list_users,
+    set_active,
+    set_password,
+)
 
 __all__ = ["app", "main"]
 
@@ -41,8 +54,13 @@ db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_he
 import_app = typer.Typer(
     help="Import files as published (plain or .gz CSV, GeoJSON).", no_args_is_help=True
 )
+users_app = typer.Typer(help="User accounts, roles and API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
+app.add_typer(compstat_app, name="compstat")
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console()
@@ -60,6 +78,12 @@ class Context:
             if migrate:
                 upgrade(self._engine)
         return self._engine
+
+    def close(self) -> None:
+        """Release the engine's connections when the command ends."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
 
 
 @app.callback()
@@ -84,7 +108,8 @@ def _main(
     except ValueError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
-    ctx.obj = Context(settings, as_json)
+    ctx.obj = obj = Context(settings, as_json)
+    ctx.call_on_close(obj.close)
 
 
 JsonOpt = Annotated[
@@ -324,6 +349,187 @@ def stats_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     for k, v in counts.items():
         table.add_row(k, f"{v:,}")
     _emit(c, counts, table)
+
+
+# ---------------------------------------------------------------- users and audit
+
+
+def _read_password(password_stdin: bool, *, confirm: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=confirm))
+
+
+def _user_json(user: User) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "full_name": user.full_name,
+        "roles": sorted(r.value for r in user.roles),
+        "active": user.active,
+        "locked_until": user.locked_until,
+        "created_at": user.created_at,
+        "last_login_at": user.last_login_at,
+    }
+
+
+RoleOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--role",
+        help="A role (repeat for several): " + ", ".join(r.value for r in STAFF_ROLES) + ".",
+    ),
+]
+PasswordStdinOpt = Annotated[
+    bool,
+    typer.Option("--password-stdin", help="Read the password from standard input (scripts)."),
+]
+
+
+@users_app.command("add")
+def users_add(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Login name (letters, digits, . _ - @).")],
+    role: RoleOpt,
+    full_name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    password_stdin: PasswordStdinOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a user with one or more roles (asks for the password)."""
+    c = _ctx(ctx, as_json)
+    try:
+        roles = parse_roles(role)
+        password = _read_password(password_stdin, confirm=True)
+        user = add_user(
+            c.engine(),
+            username,
+            password,
+            roles,
+            policy=c.settings.security,
+            full_name=full_name,
+        )
+    except (UserError, ValueError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    _emit(c, _user_json(user), f"added {user.username} ({', '.join(sorted(role))})")
+
+
+@users_app.command("list")
+def users_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """List user accounts (never passwords)."""
+    c = _ctx(ctx, as_json)
+    users = list_users(c.engine())
+    table = Table("user", "name", "roles", "active", "locked until", "last login")
+    for u in users:
+        table.add_row(
+            u.username,
+            u.full_name or "",
+            ", ".join(sorted(r.value for r in u.roles)),
+            "yes" if u.active else "no",
+            str(u.locked_until or ""),
+            str(u.last_login_at or ""),
+        )
+    _emit(c, [_user_json(u) for u in users], table)
+
+
+def _set_active(ctx: typer.Context, username: str, active: bool, as_json: bool) -> None:
+    c = _ctx(ctx, as_json)
+    try:
+        user = set_active(c.engine(), username, active)
+    except UserError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    word = "enabled" if active else "disabled (sessions and tokens ended)"
+    _emit(c, _user_json(user), f"{user.username} {word}")
+
+
+@users_app.command("disable")
+def users_disable(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Disable an account and end its sessions and API tokens."""
+    _set_active(ctx, username, False, as_json)
+
+
+@users_app.command("enable")
+def users_enable(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Enable a disabled account."""
+    _set_active(ctx, username, True, as_json)
+
+
+@users_app.command("passwd")
+def users_passwd(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    password_stdin: PasswordStdinOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set a new password (also unlocks the account and ends its sessions)."""
+    c = _ctx(ctx, as_json)
+    try:
+        set_password(
+            c.engine(),
+            username,
+            _read_password(password_stdin, confirm=True),
+            policy=c.settings.security,
+        )
+    except UserError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    _emit(c, {"username": username, "password_changed": True}, f"password of {username} changed")
+
+
+@users_app.command("token")
+def users_token(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    days: Annotated[int | None, typer.Option(help="Lifetime in days (policy default 90).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Issue an API bearer token (printed once; only its digest is stored)."""
+    c = _ctx(ctx, as_json)
+    try:
+        token, expires = create_api_token(
+            c.engine(), username, name, policy=c.settings.security, days=days
+        )
+    except UserError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    _emit(c, {"username": username, "token": token, "expires_at": expires}, token)
+
+
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Recompute the audit log's hash chain; exit 1 if any row was altered or removed."""
+    c = _ctx(ctx, as_json)
+    report = verify_audit(c.engine())
+    data = {
+        "ok": report.ok,
+        "rows": report.rows,
+        "head_seq": report.head_seq,
+        "head_hash": report.head_hash,
+        "first_bad_seq": report.first_bad_seq,
+        "reason": report.reason,
+    }
+    if report.ok:
+        human = (
+            f"audit log intact: {report.rows:,} rows; head #{report.head_seq} "
+            f"{report.head_hash} (record this hash to detect truncation later)"
+        )
+    else:
+        human = (
+            f"[red]audit log BROKEN[/] at row #{report.first_bad_seq}: {report.reason} "
+            f"({report.rows:,} rows before it verify)"
+        )
+    _emit(c, data, human)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 # ---------------------------------------------------------------- synthetic city and server

@@ -8,6 +8,15 @@ Environment variables:
 ``SMART_TIMEZONE``
     IANA time zone of the city; local times in imported files are read in it.
     Default ``America/New_York`` (Baltimore).
+``SMART_COOKIE_SECURE``
+    ``1``/``0``: always/never mark the session cookie ``Secure``. Default: only
+    when the request came over HTTPS (so ``make demo`` works on plain
+    http://127.0.0.1; a deployment behind TLS gets Secure cookies).
+``SMART_RATE_LIMIT_STORAGE``
+    Where rate-limit counters live (``memory://`` by default; ``redis://host:6379``
+    to share them between server processes).
+``SMART_SESSION_IDLE_MINUTES``, ``SMART_LOCKOUT_THRESHOLD``
+    Override the security policy's session idle timeout and lock-out threshold.
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, field_validator
+
+from smart_policing.security.policy import SecurityPolicy
 
 __all__ = ["DEFAULT_TIMEZONE", "Settings", "default_database_url"]
 
@@ -38,6 +49,8 @@ class Settings(BaseModel):
 
     database_url: str
     timezone: str = DEFAULT_TIMEZONE
+    security: SecurityPolicy = SecurityPolicy()
+    rate_limit_storage: str = "memory://"
 
     @field_validator("timezone")
     @classmethod
@@ -58,7 +71,16 @@ class Settings(BaseModel):
     ) -> Settings:
         """Settings from explicit arguments, then the environment, then defaults."""
         env = os.environ if env is None else env
+        policy: dict[str, object] = {}
+        if (secure := env.get("SMART_COOKIE_SECURE")) is not None:
+            policy["cookie_secure"] = secure.strip().lower() in ("1", "true", "yes", "on")
+        if idle := env.get("SMART_SESSION_IDLE_MINUTES"):
+            policy["session_idle_minutes"] = idle
+        if threshold := env.get("SMART_LOCKOUT_THRESHOLD"):
+            policy["lockout_threshold"] = threshold
         return cls(
             database_url=database_url or env.get("SMART_DATABASE_URL") or default_database_url(),
             timezone=timezone or env.get("SMART_TIMEZONE") or DEFAULT_TIMEZONE,
+            security=SecurityPolicy.model_validate(policy),
+            rate_limit_storage=env.get("SMART_RATE_LIMIT_STORAGE", "memory://"),
         )

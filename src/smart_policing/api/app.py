@@ -1,63 +1,131 @@
 """The web application factory.
 
 ``create_app(settings)`` makes the engine and the app; no I/O happens at import
-time, so tests build one app per database. The landing page shows what the store
-holds (aggregate counts only: no record, no personal data). Users, roles, the
-audit log and the capability pages are added on this shell by later work.
+time, so tests build one app per database. Every route is declared with the
+roles it allows (``api.security``); the app refuses to start otherwise. Every
+request that reads or writes records leaves a row in the hash-chained audit log
+(``api.audit``). Pages are server-rendered (Jinja2 + htmx) and load scripts
+only from the package's static folder (strict Content-Security-Policy).
 """
 
 from __future__ import annotations
 
 from importlib import resources
-from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smart_policing import __version__
+from smart_policing.api.audit import AuditMiddleware
+from smart_policing.api.pages import install_filters, render
+from smart_policing.api.ratelimit import RateLimiter
+from smart_policing.api.routers import audit, auth, docs, home, records
+from smart_policing.api.security import AuthError, check_route_declarations
 from smart_policing.settings import Settings
 from smart_policing.store import make_engine
-from smart_policing.store.queries import list_imports, record_counts
 
 __all__ = ["create_app"]
 
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; form-action 'self'"
+)
+_HEADERS = [
+    (b"content-security-policy", _CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
 
-def get_engine(request: Request) -> Engine:
-    """The app's database engine (a dependency)."""
-    eng = request.app.state.engine
-    assert isinstance(eng, Engine)
-    return eng
+
+class SecurityHeaders:
+    """Adds CSP and friends to every response; ``no-store`` to all but static files."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.extend(_HEADERS)
+                if not static:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
-EngineDep = Annotated[Engine, Depends(get_engine)]
+def _wants_html(request: Request) -> bool:
+    if request.url.path.startswith("/api/") or request.url.path == "/openapi.json":
+        return False
+    return "text/html" in request.headers.get("accept", "") or request.method == "GET"
+
+
+def _auth_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AuthError)
+    headers: dict[str, str] = {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if not _wants_html(request):
+        return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
+    if exc.status == 401:
+        target = "/login?next=" + quote(
+            request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        )
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+    page = render(
+        request,
+        "error.html",
+        {"status": exc.status, "message": exc.message},
+        status_code=exc.status,
+    )
+    page.headers.update(headers)
+    return page
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The FastAPI app for ``settings`` (or an explicit ``engine``, e.g. in tests)."""
     engine = engine or make_engine(settings.database_url)
     web = resources.files("smart_policing") / "web"
-    templates = Jinja2Templates(directory=str(web / "templates"))
-    app = FastAPI(title="SMART Policing", version=__version__)
+    app = FastAPI(
+        title="SMART Policing",
+        version=__version__,
+        description=(
+            "Strategic Management & Alternative Response Tactics. Authenticate with "
+            "`POST /api/auth/token` and send `Authorization: Bearer <token>`."
+        ),
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.state.engine = engine
+    app.state.settings = settings
+    templates = Jinja2Templates(directory=str(web / "templates"))
+    install_filters(templates)
+    app.state.templates = templates
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_storage)
     app.mount("/static", StaticFiles(directory=str(web / "static")), name="static")
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def landing(request: Request, eng: EngineDep) -> HTMLResponse:
-        counts = record_counts(eng)
-        imports = list_imports(eng, limit=10)
-        return templates.TemplateResponse(
-            request,
-            "landing.html",
-            {"counts": counts, "imports": imports, "version": __version__},
-        )
-
-    @app.get("/healthz", tags=["health"])
-    def healthz(eng: EngineDep) -> dict[str, Any]:
-        """Liveness and database reachability (no data)."""
-        record_counts(eng)
-        return {"status": "ok", "version": __version__}
-
+    for module in (home, auth, docs, records, audit):
+        app.include_router(module.router)
+    app.add_exception_handler(AuthError, _auth_error)
+    app.add_middleware(AuditMiddleware, engine=engine)
+    app.add_middleware(SecurityHeaders)
+    check_route_declarations(app)
     return app

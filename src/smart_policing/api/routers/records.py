@@ -1,0 +1,249 @@
+"""The records browser: incidents and calls, filtered, keyset-paginated."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
+
+from smart_policing.api.audit import note_records
+from smart_policing.api.deps import EngineDep, SettingsDep
+from smart_policing.api.pages import render
+from smart_policing.api.security import Principal, allow
+from smart_policing.security.roles import Role
+from smart_policing.store.records import (
+    CALL_COLUMNS,
+    INCIDENT_COLUMNS,
+    CursorError,
+    Page,
+    RecordFilters,
+    browse,
+)
+
+router = APIRouter()
+
+INCIDENT_ROLES = (Role.ADMIN, Role.ANALYST, Role.SUPERVISOR, Role.RECORDS)
+CALL_ROLES = (Role.ADMIN, Role.ANALYST, Role.SUPERVISOR, Role.DISPATCHER, Role.RECORDS)
+
+Limit = Annotated[int, Query(ge=1, le=500, description="rows per page")]
+Start = Annotated[date | None, Query(description="first local day (inclusive)")]
+End = Annotated[date | None, Query(description="last local day (inclusive)")]
+Text64 = Annotated[str | None, Query(max_length=128)]
+
+
+class RecordPage(BaseModel):
+    """One page of records (newest first); pass ``next_cursor`` as ``cursor`` for more."""
+
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+    columns: list[str]
+
+
+def _check_range(start: date | None, end: date | None) -> None:
+    if start and end and end < start:
+        raise HTTPException(422, "end must not be before start")
+
+
+def _page(
+    request: Request,
+    engine: EngineDep,
+    timezone: str,
+    kind: str,
+    filters: RecordFilters,
+    cursor: str | None,
+    limit: int,
+) -> Page:
+    _check_range(filters.start, filters.end)
+    try:
+        page = browse(engine, kind, filters, timezone=timezone, cursor=cursor, limit=limit)
+    except CursorError as exc:
+        raise HTTPException(422, str(exc)) from None
+    note_records(
+        request,
+        kind,
+        ids=[r["id"] for r in page.items],
+        start=filters.start,
+        end=filters.end,
+        **filters.equals,
+    )
+    return page
+
+
+def _incident_filters(
+    start: date | None,
+    end: date | None,
+    district: str | None,
+    offence_code: str | None,
+    neighbourhood: str | None,
+    weapon: str | None,
+    flagged: bool,
+) -> RecordFilters:
+    return RecordFilters(
+        start=start,
+        end=end,
+        equals={
+            "district": district,
+            "offence_code": offence_code,
+            "neighbourhood": neighbourhood,
+            "weapon": weapon,
+        },
+        flagged_only=flagged,
+    )
+
+
+@router.get("/api/incidents", tags=["records"])
+def api_incidents(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    _who: Annotated[Principal, Depends(allow(*INCIDENT_ROLES))],
+    start: Start = None,
+    end: End = None,
+    district: Text64 = None,
+    offence_code: Text64 = None,
+    neighbourhood: Text64 = None,
+    weapon: Text64 = None,
+    flagged: bool = False,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Limit = 50,
+) -> RecordPage:
+    """Incidents, newest first, filtered by local-day range and codes."""
+    filters = _incident_filters(start, end, district, offence_code, neighbourhood, weapon, flagged)
+    page = _page(request, engine, settings.timezone, "incidents", filters, cursor, limit)
+    return RecordPage(
+        items=page.items, next_cursor=page.next_cursor, columns=list(INCIDENT_COLUMNS)
+    )
+
+
+@router.get("/records/incidents", response_class=HTMLResponse, include_in_schema=False)
+def incidents_page(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    _who: Annotated[Principal, Depends(allow(*INCIDENT_ROLES))],
+    start: Start = None,
+    end: End = None,
+    district: Text64 = None,
+    offence_code: Text64 = None,
+    neighbourhood: Text64 = None,
+    weapon: Text64 = None,
+    flagged: bool = False,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Limit = 50,
+) -> HTMLResponse:
+    """The incidents browser."""
+    filters = _incident_filters(start, end, district, offence_code, neighbourhood, weapon, flagged)
+    page = _page(request, engine, settings.timezone, "incidents", filters, cursor, limit)
+    return render(
+        request,
+        "records.html",
+        {
+            "kind": "incidents",
+            "title": "Incidents",
+            "page": page,
+            "columns": INCIDENT_COLUMNS,
+            "time_column": "occurred_at",
+            "filters": {"start": start, "end": end, **filters.equals, "flagged": flagged},
+            "filter_fields": ["district", "offence_code", "neighbourhood", "weapon"],
+            "timezone": settings.timezone,
+        },
+    )
+
+
+def _call_filters(
+    start: date | None,
+    end: date | None,
+    district: str | None,
+    call_type_code: str | None,
+    priority: int | None,
+    source_channel: str | None,
+    disposition_code: str | None,
+    flagged: bool,
+) -> RecordFilters:
+    return RecordFilters(
+        start=start,
+        end=end,
+        equals={
+            "district": district,
+            "call_type_code": call_type_code,
+            "priority": priority,
+            "source_channel": source_channel,
+            "disposition_code": disposition_code,
+        },
+        flagged_only=flagged,
+    )
+
+
+Priority = Annotated[int | None, Query(ge=0, le=99)]
+
+
+@router.get("/api/calls", tags=["records"])
+def api_calls(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    _who: Annotated[Principal, Depends(allow(*CALL_ROLES))],
+    start: Start = None,
+    end: End = None,
+    district: Text64 = None,
+    call_type_code: Text64 = None,
+    priority: Priority = None,
+    source_channel: Text64 = None,
+    disposition_code: Text64 = None,
+    flagged: bool = False,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Limit = 50,
+) -> RecordPage:
+    """Calls for service, newest first, with derived intervals (seconds)."""
+    filters = _call_filters(
+        start, end, district, call_type_code, priority, source_channel, disposition_code, flagged
+    )
+    page = _page(request, engine, settings.timezone, "calls", filters, cursor, limit)
+    return RecordPage(items=page.items, next_cursor=page.next_cursor, columns=list(CALL_COLUMNS))
+
+
+@router.get("/records/calls", response_class=HTMLResponse, include_in_schema=False)
+def calls_page(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    _who: Annotated[Principal, Depends(allow(*CALL_ROLES))],
+    start: Start = None,
+    end: End = None,
+    district: Text64 = None,
+    call_type_code: Text64 = None,
+    priority: Priority = None,
+    source_channel: Text64 = None,
+    disposition_code: Text64 = None,
+    flagged: bool = False,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Limit = 50,
+) -> HTMLResponse:
+    """The calls-for-service browser."""
+    filters = _call_filters(
+        start, end, district, call_type_code, priority, source_channel, disposition_code, flagged
+    )
+    page = _page(request, engine, settings.timezone, "calls", filters, cursor, limit)
+    return render(
+        request,
+        "records.html",
+        {
+            "kind": "calls",
+            "title": "Calls for service",
+            "page": page,
+            "columns": CALL_COLUMNS,
+            "time_column": "received_at",
+            "filters": {"start": start, "end": end, **filters.equals, "flagged": flagged},
+            "filter_fields": [
+                "district",
+                "call_type_code",
+                "priority",
+                "source_channel",
+                "disposition_code",
+            ],
+            "timezone": settings.timezone,
+        },
+    )

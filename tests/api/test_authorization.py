@@ -1,0 +1,119 @@
+"""Authorisation: every route x every role against the expected matrix.
+
+The matrix below is written out by hand from the access policy (it is the
+specification, not read back from the code). A route missing from it fails the
+test, so no route can ship without a decision; the app itself refuses to start
+when a route declares no access at all (default deny).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from smart_policing.api.security import check_route_declarations, iter_routes
+from smart_policing.security.roles import Role
+from webhelpers import add_account, make_app, sign_in
+
+R = Role
+STAFF = frozenset(Role) - {R.PUBLIC}
+EVERYONE = frozenset(Role)
+INCIDENT_READERS = frozenset({R.ADMIN, R.ANALYST, R.SUPERVISOR, R.RECORDS})
+CALL_READERS = INCIDENT_READERS | {R.DISPATCHER}
+
+#: (method, path) -> roles allowed; Role.PUBLIC stands for "not signed in"
+MATRIX: dict[tuple[str, str], frozenset[Role]] = {
+    ("GET", "/"): STAFF,
+    ("GET", "/healthz"): EVERYONE,
+    ("GET", "/login"): EVERYONE,
+    ("POST", "/login"): EVERYONE,
+    ("POST", "/logout"): STAFF,
+    ("POST", "/api/auth/token"): EVERYONE,
+    ("GET", "/api/me"): STAFF,
+    ("GET", "/openapi.json"): STAFF,
+    ("GET", "/docs"): STAFF,
+    ("GET", "/api/incidents"): INCIDENT_READERS,
+    ("GET", "/records/incidents"): INCIDENT_READERS,
+    ("GET", "/api/calls"): CALL_READERS,
+    ("GET", "/records/calls"): CALL_READERS,
+    ("GET", "/api/audit"): frozenset({R.AUDITOR}),
+    ("GET", "/api/audit/verify"): frozenset({R.AUDITOR}),
+    ("GET", "/audit"): frozenset({R.AUDITOR}),
+}
+
+
+def _app_routes(app: FastAPI) -> set[tuple[str, str]]:
+    found = set()
+    for route in iter_routes(app.routes):
+        if isinstance(route, APIRoute):
+            for method in route.methods or ():
+                found.add((method, route.path))
+    return found
+
+
+def _refused(reply_status: int, location: str | None) -> bool:
+    redirected_to_login = reply_status in (302, 303, 307) and (location or "").startswith("/login")
+    return reply_status in (401, 403) or redirected_to_login
+
+
+def test_every_route_is_in_the_matrix(engine: Engine) -> None:
+    routes = _app_routes(make_app(engine))
+    assert routes - set(MATRIX) == set(), "routes without an expected row in MATRIX"
+    assert set(MATRIX) - routes == set(), "MATRIX rows for routes that do not exist"
+
+
+def test_every_route_times_every_role(engine: Engine) -> None:
+    app = make_app(engine, login_rate="10000/minute", anonymous_rate="10000/minute")
+    clients: dict[Role, TestClient] = {R.PUBLIC: TestClient(app)}
+    csrf: dict[Role, str] = {R.PUBLIC: ""}
+    for role in sorted(STAFF):
+        name = f"u-{role.value}"
+        add_account(engine, name, role)
+        client = TestClient(app)
+        assert sign_in(client, name) == 303
+        token = re.search(r'data-csrf="([^"]+)"', client.get("/").text)
+        assert token
+        clients[role], csrf[role] = client, token.group(1)
+    outcomes: dict[tuple[str, str, Role], bool] = {}
+    for method, path in sorted(MATRIX):
+        for role, client in clients.items():
+            if (method, path) == ("POST", "/logout"):
+                continue  # checked last, it ends the session
+            reply = client.request(
+                method,
+                path,
+                headers={"X-CSRF-Token": csrf[role]},
+                follow_redirects=False,
+            )
+            assert reply.status_code < 500, (method, path, role, reply.text[:300])
+            outcomes[(method, path, role)] = not _refused(
+                reply.status_code, reply.headers.get("location")
+            )
+    for role, client in clients.items():
+        reply = client.post("/logout", headers={"X-CSRF-Token": csrf[role]}, follow_redirects=False)
+        # signing out redirects to the sign-in form: only 401/403 mean refused here
+        outcomes[("POST", "/logout", role)] = reply.status_code not in (401, 403)
+    wrong = [
+        f"{method} {path} as {role.value}: {'allowed' if ok else 'refused'}"
+        for (method, path, role), ok in sorted(outcomes.items())
+        if ok != (role in MATRIX[(method, path)])
+    ]
+    assert wrong == []
+
+
+def test_an_undeclared_route_stops_the_app(engine: Engine) -> None:
+    app = make_app(engine)
+    extra = APIRouter()
+
+    @extra.get("/api/forgotten")
+    def forgotten() -> dict[str, str]:
+        return {"secret": "data"}
+
+    app.include_router(extra)
+    with pytest.raises(RuntimeError, match="/api/forgotten"):
+        check_route_declarations(app)
