@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smart_policing.data.reader import CsvSource, UnusableFileError
+from smart_policing.data.reader import BadRecord, CsvChunk, CsvSource, UnusableFileError
 
 
 def write(path: Path, text: str, *, encoding: str = "utf-8") -> Path:
@@ -175,3 +175,62 @@ def test_frame_falls_back_to_csv_when_polars_disagrees(
             ("7", "9", "two\nlines"),
         ]
     )
+
+
+def _line_by_line(src: CsvSource) -> list[tuple[list[int], list[str], list[BadRecord]]]:
+    """The reference: every line through ``_record`` one at a time (no block test)."""
+    out = []
+    chunk = CsvChunk(len(src.header))
+    limit, taken = min(src.chunk_rows, src.first_chunk_rows), 0
+    for start, text, n, _, error in src._records():
+        taken += src._add_record(chunk, start, text, n, error)
+        if taken >= limit:
+            out.append((chunk.lines, chunk.texts, chunk.bad))
+            chunk, taken, limit = CsvChunk(len(src.header)), 0, src.chunk_rows
+    if chunk.records:
+        out.append((chunk.lines, chunk.texts, chunk.bad))
+    return out
+
+
+_LINES = [
+    "1,2,3\n",
+    '1,"x,y",3\n',
+    '"a""b",c,d\r\n',
+    'x"y"z,1,2\n',
+    "1,2,3\r",
+    '4,"opens\n',
+    'closes",6\n',
+    '",",",",","\n',
+    '7,"two ""quoted""\n',
+    "\n",
+    "  \r\n",
+    "1,2\n",
+    "1,2,3,4\n",
+    ",,\n",
+    '"unclosed,1,2',
+    "last,line,unterminated",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(_LINES), max_size=40),
+    st.integers(min_value=1, max_value=7),
+    st.integers(min_value=1, max_value=7),
+    st.sampled_from(["a,b,c", "a"]),
+)
+def test_block_reading_matches_line_by_line(
+    tmp_path_factory: pytest.TempPathFactory,
+    lines: list[str],
+    chunk_rows: int,
+    first_rows: int,
+    header: str,
+) -> None:
+    """Chunks read a block at a time hold exactly what reading line by line gives."""
+    path = tmp_path_factory.mktemp("blocks") / "b.csv"
+    path.write_bytes((header + "\n" + "".join(lines)).encode())
+    opts = {"chunk_rows": chunk_rows, "first_chunk_rows": first_rows}
+    with CsvSource(path, **opts) as src:  # type: ignore[arg-type]
+        got = [(c.lines, c.texts, c.bad) for c in src.chunks()]
+    with CsvSource(path, **opts) as src:  # type: ignore[arg-type]
+        assert got == _line_by_line(src)

@@ -98,29 +98,35 @@ class _Keys:
     """Occurrence numbers of identical records across the whole file.
 
     ``ordinals`` numbers each key's occurrences 1, 2, ... in file order, chunk after
-    chunk, in Polars (a join against the counts so far, not a Python loop).
+    chunk, in Polars (a join against the counts so far, not a Python loop). Most
+    keys occur once, so only the repeated ones of a chunk are numbered by group.
     """
 
     def __init__(self, *, prior_records: bool) -> None:
-        self.seen = pl.DataFrame(schema={"_k": pl.String, "_n": pl.Int64})
+        self.seen = pl.DataFrame(schema={"_k": pl.String, "_n": pl.Int64})  # key -> count
         self.prior_records = prior_records  # did the source hold records before this import?
 
     def ordinals(self, keys: pl.Series) -> tuple[pl.Series, pl.Series]:
         """(occurrence number, occurrences before this chunk) for each key."""
-        frame = pl.DataFrame({"_k": keys}).join(
-            self.seen, on="_k", how="left", maintain_order="left"
-        )
-        frame = frame.with_columns(
-            _prior=pl.col("_n").fill_null(0),
-            _o=pl.int_range(pl.len(), dtype=pl.Int64).over("_k") + 1 + pl.col("_n").fill_null(0),
-        )
-        latest = frame.group_by("_k").agg(pl.col("_o").max().alias("_n"))
-        self.seen = (
-            pl.concat([self.seen, latest]).group_by("_k").agg(pl.col("_n").max())
-            if self.seen.height
-            else latest
-        )
-        return frame["_o"], frame["_prior"]
+        frame = pl.DataFrame({"_k": keys})
+        if self.seen.height:
+            frame = frame.join(self.seen, on="_k", how="left", maintain_order="left")
+            prior = frame["_n"].fill_null(0).alias("_prior")
+        else:
+            prior = pl.Series("_prior", dtype=pl.Int64).extend_constant(0, frame.height)
+        repeated = frame["_k"].is_duplicated()
+        within = pl.Series(dtype=pl.Int64).extend_constant(1, frame.height)
+        if repeated.any():
+            rows = repeated.arg_true()
+            numbers = frame[rows].select(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("_k"))
+            within = within.scatter(rows, numbers.to_series())
+        ordinal = (within + prior).alias("_o")
+        latest = pl.DataFrame({"_k": frame["_k"], "_n": ordinal}).unique(subset="_k", keep="last")
+        if self.seen.height:
+            kept = self.seen.filter(~pl.col("_k").is_in(latest["_k"].implode()))
+            latest = pl.concat([kept, latest])
+        self.seen = latest
+        return ordinal, prior
 
 
 def _with_keys(frame: pl.DataFrame, spec: MappingSpec, keys: _Keys) -> pl.DataFrame:

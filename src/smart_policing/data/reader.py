@@ -36,6 +36,34 @@ __all__ = [
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
+_Record = tuple[int, str, int, list[str] | None, str | None]
+"""(first line, raw text, field count, fields if parsed, CSV error) of one record."""
+
+
+def _whole_records(lines: list[str], width: int) -> list[bool]:
+    """For each line: is it a whole record of ``width`` fields by itself?
+
+    The same test as :meth:`CsvSource._record` makes line by line (quotes pair up;
+    commas outside quotes + 1 == width; not blank), done by Polars for a whole block.
+    A False only sends the line through that exact, slower path.
+    """
+    if not lines:
+        return []
+    try:
+        text = pl.Series("l", lines, dtype=pl.String)
+    except (UnicodeEncodeError, pl.exceptions.PolarsError):  # not representable: go slowly
+        return [False] * len(lines)
+    line = pl.col("l")
+    quotes = line.str.count_matches('"', literal=True)
+    outside = pl.when(quotes > 0).then(line.str.replace_all('"[^"]*"', "")).otherwise(line)
+    fields = outside.str.count_matches(",", literal=True) + 1
+    whole = pl.DataFrame([text]).select((quotes % 2 == 0) & (fields == width)).to_series()
+    flags: list[bool] = whole.to_list()
+    if width == 1:  # a blank line is no record (Python's notion of whitespace)
+        flags = [ok and bool(t.strip()) for ok, t in zip(flags, lines, strict=True)]
+    return flags
+
+
 class UnusableFileError(Exception):
     """The file cannot be imported at all (unreadable, not CSV, wrong columns)."""
 
@@ -186,42 +214,44 @@ class CsvSource:
             self._file.close()
             raise
 
-    def _records(self) -> Iterator[tuple[int, str, int, list[str] | None, str | None]]:
-        """(first line, raw text, field count, fields if parsed, CSV error) per record.
+    def _record(self, line: str, lines: Iterator[str]) -> _Record:
+        """The record starting with ``line`` (the next line of the file).
 
         A line whose quotes pair up is a whole record, and its fields are counted
         (commas outside quotes), not split: most exports have no quotes or only
         short quoted fields. A line with an odd number of quotes opens a field that
-        continues on the next line: ``csv`` parses it, pulling lines until it closes.
+        continues on the next line: ``csv`` parses it, pulling more from ``lines``
+        until it closes.
         """
-        lines = self._lines
-        for line in lines:
-            start = self._line_no + 1
-            quotes = line.count('"')
-            if quotes == 0:
-                self._line_no = start
-                yield start, line, line.count(",") + 1, None, None
-                continue
-            if quotes % 2 == 0:
-                # every quoted field closes on this line: commas outside quotes are the
-                # separators (an escaped "" inside a field flips the parity twice)
-                self._line_no = start
-                outside = "".join(line.split('"')[::2])
-                yield start, line, outside.count(",") + 1, None, None
-                continue
-            taken = [line]
+        start = self._line_no + 1
+        quotes = line.count('"')
+        if quotes == 0:
+            self._line_no = start
+            return start, line, line.count(",") + 1, None, None
+        if quotes % 2 == 0:
+            # every quoted field closes on this line: commas outside quotes are the
+            # separators (an escaped "" inside a field flips the parity twice)
+            self._line_no = start
+            outside = "".join(line.split('"')[::2])
+            return start, line, outside.count(",") + 1, None, None
+        taken = [line]
 
-            def more(taken: list[str] = taken) -> Iterator[str]:
-                for extra in lines:
-                    taken.append(extra)
-                    yield extra
+        def more() -> Iterator[str]:
+            for extra in lines:
+                taken.append(extra)
+                yield extra
 
-            try:
-                row, error = next(csv.reader(itertools.chain((line,), more()))), None
-            except csv.Error as exc:
-                row, error = [], str(exc)
-            self._line_no = start + len(taken) - 1
-            yield start, "".join(taken), len(row), row, error
+        try:
+            row, error = next(csv.reader(itertools.chain((line,), more()))), None
+        except csv.Error as exc:
+            row, error = [], str(exc)
+        self._line_no = start + len(taken) - 1
+        return start, "".join(taken), len(row), row, error
+
+    def _records(self) -> Iterator[_Record]:
+        """(first line, raw text, field count, fields if parsed, CSV error) per record."""
+        for line in self._lines:
+            yield self._record(line, self._lines)
 
     def _read_header(self) -> list[str]:
         try:
@@ -253,46 +283,95 @@ class CsvSource:
 
         Raises :class:`UnusableFileError` if the file stops being readable part-way
         (a corrupt gzip stream, an I/O error); chunks already yielded stay valid.
+
+        Lines are taken a chunk's worth at a time and sorted out together:
+        :func:`_whole_records` finds the lines that are complete, well-formed records
+        (nearly all of them); the others go through :meth:`_record` one by one, which
+        reads on into the next lines for a quoted field spanning lines.
         """
         width = len(self.header)
         chunk = CsvChunk(width)
-        records = self._records()
         limit = min(self.chunk_rows, self.first_chunk_rows)
         taken = 0  # records in the current chunk
         while True:
+            block, failure = self._take(limit - taken)
             try:
-                start, text, n, _, error = next(records)
-            except StopIteration:
-                break
-            except (OSError, EOFError, zlib.error) as exc:
+                taken += self._add_block(chunk, block)
+            except (OSError, EOFError, zlib.error) as exc:  # reading on for a spanning field
+                failure = exc
+            if failure is not None:
                 if chunk.records:
                     yield chunk
                 raise UnusableFileError(
-                    f"{self.path}: the file stops being readable after line {self._line_no}: {exc}"
-                ) from exc
-            if n == width and error is None and (width > 1 or text.strip()):
-                chunk.texts.append(text)
-                chunk.lines.append(start)
-                taken += 1
-                if taken >= limit:
-                    yield chunk
-                    chunk, taken, limit = CsvChunk(width), 0, self.chunk_rows
-                continue
-            raw = text.rstrip("\r\n")
-            if not raw.strip():
-                continue  # blank line: not a record
-            if error is not None:
-                chunk.bad.append(BadRecord(start, raw, f"unreadable CSV: {error}"))
-            else:
-                what = "truncated?" if n < width else "stray delimiter or unquoted comma?"
-                reason = f"has {n} fields, expected {width} ({what})"
-                chunk.bad.append(BadRecord(start, raw, reason))
-            taken += 1
+                    f"{self.path}: the file stops being readable after line {self._line_no}: "
+                    f"{failure}"
+                ) from failure
             if taken >= limit:
                 yield chunk
                 chunk, taken, limit = CsvChunk(width), 0, self.chunk_rows
+            elif not block:
+                break
         if chunk.records:
             yield chunk
+
+    def _take(self, n: int) -> tuple[list[str], BaseException | None]:
+        """Up to ``n`` lines, and the error that stopped the reading early, if any."""
+        block: list[str] = []
+        if n <= 0:
+            return block, None
+        append = block.append
+        try:
+            for line in self._lines:
+                append(line)
+                if len(block) >= n:
+                    break
+        except (OSError, EOFError, zlib.error) as exc:
+            return block, exc
+        return block, None
+
+    def _add_block(self, chunk: CsvChunk, block: list[str]) -> int:
+        """Add the records starting in ``block`` (the next lines) to ``chunk``; count them."""
+        first = self._line_no + 1  # file line of block[0]
+        whole = _whole_records(block, chunk.width)
+        others = [i for i, ok in enumerate(whole) if not ok] if not all(whole) else []
+        added = 0
+        i = 0
+        for j in others:
+            if j < i:
+                continue  # a line of a record that spans lines, read with it
+            if j > i:
+                chunk.texts.extend(block[i:j])
+                chunk.lines.extend(range(first + i, first + j))
+                added += j - i
+                self._line_no = first + j - 1
+            rest = (block[k] for k in range(j + 1, len(block)))  # then the file's next lines
+            start, text, n, _, error = self._record(block[j], itertools.chain(rest, self._lines))
+            added += self._add_record(chunk, start, text, n, error)
+            i = self._line_no - first + 1
+        if i < len(block):
+            chunk.texts.extend(block[i:])
+            chunk.lines.extend(range(first + i, first + len(block)))
+            added += len(block) - i
+            self._line_no = first + len(block) - 1
+        return added
+
+    def _add_record(self, chunk: CsvChunk, start: int, text: str, n: int, error: str | None) -> int:
+        """Add one record read by :meth:`_record`; 0 for a blank line (not a record)."""
+        width = chunk.width
+        if n == width and error is None and (width > 1 or text.strip()):
+            chunk.texts.append(text)
+            chunk.lines.append(start)
+            return 1
+        raw = text.rstrip("\r\n")
+        if not raw.strip():
+            return 0  # blank line: not a record
+        if error is not None:
+            chunk.bad.append(BadRecord(start, raw, f"unreadable CSV: {error}"))
+        else:
+            what = "truncated?" if n < width else "stray delimiter or unquoted comma?"
+            reason = f"has {n} fields, expected {width} ({what})"
+            chunk.bad.append(BadRecord(start, raw, reason))
+        return 1
 
     def close(self) -> None:
         self._file.close()

@@ -589,17 +589,17 @@ def _finish(out: pl.DataFrame, spec: MappingSpec, flag_names: list[str]) -> pl.D
     todo = out if needs_hash else out.filter(pl.col("_key").is_null())
     hashes: list[str | None] = []
     if todo.height:
-        text = (
+        data = (  # UTF-8 bytes straight from Polars
             todo.select(
                 pl.concat_str(
                     [pl.col(c).cast(pl.String).fill_null("") for c in public], separator="\x1f"
-                )
+                ).cast(pl.Binary)
             )
             .to_series()
             .to_list()
         )
         blake = hashlib.blake2b
-        hashes = [blake(t.encode(), digest_size=12).hexdigest() for t in text]
+        hashes = [blake(b, digest_size=12).hexdigest() for b in data]
     content = pl.Series("_content", hashes, dtype=pl.String)
     if not needs_hash:  # only rows without a key got a hash: put them in place
         content = (
