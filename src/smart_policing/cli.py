@@ -20,6 +20,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 from sqlalchemy import Engine
 
+from smart_policing.compstat.cli import compstat_app
 from smart_policing.data.boundaries import import_boundaries
 from smart_policing.data.importer import ImportSummary, import_file
 from smart_policing.data.mapping import MappingSpec, builtin_mapping, load_mapping
@@ -59,6 +60,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+app.add_typer(compstat_app, name="compstat")
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console()

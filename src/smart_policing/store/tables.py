@@ -17,6 +17,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -250,4 +251,73 @@ audit_log = Table(
     Column("result", String(32), nullable=False),
     Column("prev_hash", String(64), nullable=False, unique=True),
     Column("row_hash", String(64), nullable=False),
+)
+
+
+# ---------------------------------------------------------------- compstat (R17)
+# Owned by smart_policing.compstat; migration 0003.
+
+__all__ += ["compstat_daily", "compstat_monthly", "compstat_state", "compstat_yearly", "population"]
+
+#: Resident population per city and year added by users; overrides the shipped
+#: population file of smart_policing.compstat (persons).
+population = Table(
+    "population",
+    metadata,
+    Column("city", String(64), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("population", Integer, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+#: Incidents and victims per local day (city time zone), district ('' when unknown)
+#: and offence code: a summary of ``incidents`` rebuilt when imports finish.
+compstat_daily = Table(
+    "compstat_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("district", String(64), primary_key=True),
+    Column("offence_code", String(32), primary_key=True),
+    Column("incidents", Integer, nullable=False),
+    Column("victims", Integer, nullable=False),
+)
+
+#: The same per local calendar month (``month`` is its first day).
+compstat_monthly = Table(
+    "compstat_monthly",
+    metadata,
+    Column("month", Date, primary_key=True),
+    Column("district", String(64), primary_key=True),
+    Column("offence_code", String(32), primary_key=True),
+    Column("incidents", Integer, nullable=False),
+    Column("victims", Integer, nullable=False),
+    Index(None, "offence_code", "month"),
+)
+
+#: The same per local calendar year.
+compstat_yearly = Table(
+    "compstat_yearly",
+    metadata,
+    Column("year", Integer, primary_key=True),
+    Column("district", String(64), primary_key=True),
+    Column("offence_code", String(32), primary_key=True),
+    Column("incidents", Integer, nullable=False),
+    Column("victims", Integer, nullable=False),
+)
+
+#: What the summary tables were built from (one row, name 'summary').
+compstat_state = Table(
+    "compstat_state",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("imports_finished", Integer, nullable=False),
+    Column("last_import_id", Integer),
+    Column("timezone", String(64), nullable=False),
+    Column("incidents", Integer, nullable=False),
+    Column("victims", Integer, nullable=False),
+    Column("first_day", Date),
+    Column("last_day", Date),
+    Column("districts", JSON, nullable=False),
+    Column("built_at", UtcDateTime, nullable=False),
 )
