@@ -23,13 +23,19 @@ install: $(STAMP)
 ## demo: synthetic city -> embedded SQLite database -> web app on http://127.0.0.1:8000
 demo: demo-data serve
 
+DEMO_USER ?= demo
+DEMO_PASSWORD ?= smart-policing-demo
+
 demo-data: install
-	$(CLI) synth --seed 7 --years 1 --out $(DEMO_DIR)
+	$(CLI) synth --seed 7 --years 3 --end-year 2022 --calls-per-day 300 --out $(DEMO_DIR)
 	$(CLI) --db $(DEMO_DB) import boundaries $(DEMO_DIR)/districts.geojson --kind district --name demo-districts
 	$(CLI) --db $(DEMO_DB) import boundaries $(DEMO_DIR)/beats.geojson --kind beat --name demo-beats
 	$(CLI) --db $(DEMO_DB) import boundaries $(DEMO_DIR)/neighborhoods.geojson --kind neighbourhood --name demo-neighbourhoods
 	$(CLI) --db $(DEMO_DB) import baltimore-part1 $(DEMO_DIR)/part1_crime.csv
 	$(CLI) --db $(DEMO_DB) import cad $(DEMO_DIR)/cad_calls.csv
+	echo "$(DEMO_PASSWORD)" | $(CLI) --db $(DEMO_DB) users add $(DEMO_USER) --exist-ok --password-stdin \
+		--role analyst --role supervisor --role dispatcher --role records --role auditor
+	@echo "demo: sign in at http://$(HOST):$(PORT) as $(DEMO_USER) / $(DEMO_PASSWORD) (synthetic data only)"
 
 serve: install
 	$(CLI) --db $(DEMO_DB) serve --host $(HOST) --port $(PORT)

@@ -115,3 +115,66 @@ def test_bad_timezone_is_refused() -> None:
     result = runner.invoke(app, ["--timezone", "Mars/Olympus", "stats"])
     assert result.exit_code == 2
     assert "unknown IANA time zone" in result.output
+
+
+def test_users_add_list_token_disable(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'u.db'}"
+    added = runner.invoke(
+        app,
+        [
+            "--db",
+            db,
+            "users",
+            "add",
+            "Ana",
+            "--role",
+            "analyst",
+            "--role",
+            "auditor",
+            "--password-stdin",
+            "--json",
+        ],
+        input="correct horse battery staple\n",
+    )
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.stdout)["roles"] == ["analyst", "auditor"]
+    again = runner.invoke(
+        app,
+        ["--db", db, "users", "add", "ana", "--role", "analyst", "--password-stdin"],
+        input="correct horse battery staple\n",
+    )
+    assert again.exit_code == 2
+    assert "already exists" in again.output
+    kept = runner.invoke(
+        app,
+        ["--db", db, "users", "add", "ana", "--role", "officer", "--exist-ok", "--password-stdin"],
+        input="another passphrase here\n",
+    )
+    assert kept.exit_code == 0
+    assert "left unchanged" in kept.output
+    weak = runner.invoke(
+        app,
+        ["--db", db, "users", "add", "bob", "--role", "analyst", "--password-stdin"],
+        input="short\n",
+    )
+    assert weak.exit_code == 2
+    assert "at least 12 characters" in weak.output
+    unknown = runner.invoke(
+        app,
+        ["--db", db, "users", "add", "bob", "--role", "sheriff", "--password-stdin"],
+        input="x" * 20 + "\n",
+    )
+    assert unknown.exit_code == 2
+    assert "unknown role 'sheriff'" in unknown.output
+    token = runner.invoke(app, ["--db", db, "--json", "users", "token", "ana", "--days", "7"])
+    assert json.loads(token.stdout)["token"].startswith("spt_")
+    listed = json.loads(runner.invoke(app, ["--db", db, "--json", "users", "list"]).stdout)
+    assert [(u["username"], u["active"]) for u in listed] == [("ana", True)]
+    assert "password" not in json.dumps(listed)
+    disabled = runner.invoke(app, ["--db", db, "users", "disable", "ana"])
+    assert disabled.exit_code == 0
+    listed = json.loads(runner.invoke(app, ["--db", db, "--json", "users", "list"]).stdout)
+    assert listed[0]["active"] is False
+    verify = runner.invoke(app, ["--db", db, "--json", "audit", "verify"])
+    assert verify.exit_code == 0
+    assert json.loads(verify.stdout)["ok"] is True

@@ -9,6 +9,7 @@ machine-readable. Exit status: 0 success, 1 failure while working, 2 unusable in
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ from smart_policing.store.users import (
     UserError,
     add_user,
     create_api_token,
+    get_user,
     list_users,
     set_active,
     set_password,
@@ -392,10 +394,17 @@ def users_add(
     role: RoleOpt,
     full_name: Annotated[str | None, typer.Option(help="Display name.")] = None,
     password_stdin: PasswordStdinOpt = False,
+    exist_ok: Annotated[
+        bool, typer.Option("--exist-ok", help="Succeed without change if the user exists.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a user with one or more roles (asks for the password)."""
     c = _ctx(ctx, as_json)
+    existing = get_user(c.engine(), username) if exist_ok else None
+    if existing is not None:
+        _emit(c, _user_json(existing), f"{existing.username} exists; left unchanged")
+        return
     try:
         roles = parse_roles(role)
         password = _read_password(password_stdin, confirm=True)
@@ -581,6 +590,9 @@ def serve_cmd(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes (one per core is typical).")
+    ] = 1,
 ) -> None:
     """Serve the web app and API (http://127.0.0.1:8000 by default)."""
     import uvicorn
@@ -588,8 +600,30 @@ def serve_cmd(
     from smart_policing.api.app import create_app
 
     c = _ctx(ctx)
-    c.engine()  # migrate before serving
-    uvicorn.run(create_app(c.settings), host=host, port=port, log_level="info")
+    engine = c.engine()  # migrate before serving
+    from smart_policing.compstat import refresh_summary
+
+    refresh_summary(engine, c.settings)  # the first Compstat view should not pay for it
+    c.close()
+    if workers == 1:
+        uvicorn.run(create_app(c.settings), host=host, port=port, log_level="info")
+        return
+    # several processes: each builds its app from the environment
+    os.environ["SMART_DATABASE_URL"] = c.settings.database_url
+    os.environ["SMART_TIMEZONE"] = c.settings.timezone
+    if c.settings.rate_limit_storage == "memory://":
+        err.print(
+            "[yellow]note:[/] rate limits are counted per process with --workers; "
+            "set SMART_RATE_LIMIT_STORAGE=redis://... to share them"
+        )
+    uvicorn.run(
+        "smart_policing.api.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ STAFF = frozenset(Role) - {R.PUBLIC}
 EVERYONE = frozenset(Role)
 INCIDENT_READERS = frozenset({R.ADMIN, R.ANALYST, R.SUPERVISOR, R.RECORDS})
 CALL_READERS = INCIDENT_READERS | {R.DISPATCHER}
+COMPSTAT_READERS = frozenset({R.ADMIN, R.ANALYST, R.SUPERVISOR, R.OFFICER})
 
 #: (method, path) -> roles allowed; Role.PUBLIC stands for "not signed in"
 MATRIX: dict[tuple[str, str], frozenset[Role]] = {
@@ -44,6 +45,10 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/audit"): frozenset({R.AUDITOR}),
     ("GET", "/api/audit/verify"): frozenset({R.AUDITOR}),
     ("GET", "/audit"): frozenset({R.AUDITOR}),
+    ("GET", "/compstat"): COMPSTAT_READERS,
+    ("GET", "/api/compstat"): COMPSTAT_READERS,
+    ("GET", "/api/compstat.csv"): COMPSTAT_READERS,
+    ("GET", "/api/compstat/districts"): COMPSTAT_READERS,
 }
 
 

@@ -24,12 +24,13 @@ from smart_policing import __version__
 from smart_policing.api.audit import AuditMiddleware
 from smart_policing.api.pages import install_filters, render
 from smart_policing.api.ratelimit import RateLimiter
-from smart_policing.api.routers import audit, auth, docs, home, records
+from smart_policing.api.routers import audit, auth, compstat, docs, home, records
 from smart_policing.api.security import AuthError, check_route_declarations
+from smart_policing.compstat import ReportCache
 from smart_policing.settings import Settings
 from smart_policing.store import make_engine
 
-__all__ = ["create_app"]
+__all__ = ["app_from_env", "create_app"]
 
 _CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -121,11 +122,17 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     install_filters(templates)
     app.state.templates = templates
     app.state.rate_limiter = RateLimiter(settings.rate_limit_storage)
+    app.state.compstat_cache = ReportCache()
     app.mount("/static", StaticFiles(directory=str(web / "static")), name="static")
-    for module in (home, auth, docs, records, audit):
+    for module in (home, auth, docs, compstat, records, audit):
         app.include_router(module.router)
     app.add_exception_handler(AuthError, _auth_error)
     app.add_middleware(AuditMiddleware, engine=engine)
     app.add_middleware(SecurityHeaders)
     check_route_declarations(app)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app for ``Settings.from_env()`` (uvicorn's factory for several workers)."""
+    return create_app(Settings.from_env())

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Request
+from pydantic import AfterValidator
 from sqlalchemy import Engine
 
 from smart_policing.settings import Settings
 
-__all__ = ["EngineDep", "SettingsDep", "get_engine", "get_settings"]
+__all__ = ["EngineDep", "LocalDay", "SettingsDep", "get_engine", "get_settings"]
 
 
 def get_engine(request: Request) -> Engine:
@@ -28,3 +30,17 @@ def get_settings(request: Request) -> Settings:
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+
+
+def _plausible_day(value: date) -> date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(f"dates must be between {FIRST_DAY} and {LAST_DAY}")
+    return value
+
+
+#: a local calendar day within the range the store's timestamps can hold
+LocalDay = Annotated[date, AfterValidator(_plausible_day)]

@@ -17,6 +17,8 @@ from smart_policing.security.audit_chain import AuditEntry
 from smart_policing.security.roles import Role
 from smart_policing.store.audit import recent_audit, verify_audit
 
+__all__ = ["router"]
+
 router = APIRouter()
 AUDITORS = allow(Role.AUDITOR)
 
@@ -68,7 +70,7 @@ def _rows(entries: list[AuditEntry]) -> list[AuditRow]:
     ]
 
 
-Before = Annotated[int | None, Query(ge=1, description="show rows older than this seq")]
+Before = Annotated[int | None, Query(ge=1, le=2**53, description="show rows older than this seq")]
 Actor = Annotated[str | None, Query(max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 

@@ -29,6 +29,8 @@ from smart_policing.store.users import (
     revoke_session,
 )
 
+__all__ = ["router"]
+
 router = APIRouter()
 
 LOGIN_CSRF_COOKIE = "sp_login_csrf"

@@ -10,6 +10,8 @@ from fastapi.responses import HTMLResponse
 from smart_policing.api.pages import render
 from smart_policing.api.security import Principal, signed_in
 
+__all__ = ["router"]
+
 router = APIRouter()
 
 

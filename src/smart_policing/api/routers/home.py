@@ -13,6 +13,8 @@ from smart_policing.api.pages import render
 from smart_policing.api.security import Principal, anonymous, signed_in
 from smart_policing.store.queries import list_imports, record_counts
 
+__all__ = ["router"]
+
 router = APIRouter()
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from smart_policing.api.audit import note_records
-from smart_policing.api.deps import EngineDep, SettingsDep
+from smart_policing.api.deps import EngineDep, LocalDay, SettingsDep
 from smart_policing.api.pages import render
 from smart_policing.api.security import Principal, allow
 from smart_policing.security.roles import Role
@@ -23,14 +23,16 @@ from smart_policing.store.records import (
     browse,
 )
 
+__all__ = ["router"]
+
 router = APIRouter()
 
 INCIDENT_ROLES = (Role.ADMIN, Role.ANALYST, Role.SUPERVISOR, Role.RECORDS)
 CALL_ROLES = (Role.ADMIN, Role.ANALYST, Role.SUPERVISOR, Role.DISPATCHER, Role.RECORDS)
 
 Limit = Annotated[int, Query(ge=1, le=500, description="rows per page")]
-Start = Annotated[date | None, Query(description="first local day (inclusive)")]
-End = Annotated[date | None, Query(description="last local day (inclusive)")]
+Start = Annotated[LocalDay | None, Query(description="first local day (inclusive)")]
+End = Annotated[LocalDay | None, Query(description="last local day (inclusive)")]
 Text64 = Annotated[str | None, Query(max_length=128)]
 
 
