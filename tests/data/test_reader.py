@@ -214,7 +214,10 @@ _LINES = [
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.lists(st.sampled_from(_LINES), max_size=40),
+    st.lists(
+        st.sampled_from(_LINES) | st.text(alphabet='a,"\r\n ', max_size=9).map(lambda t: t + "\n"),
+        max_size=40,
+    ),
     st.integers(min_value=1, max_value=7),
     st.integers(min_value=1, max_value=7),
     st.sampled_from(["a,b,c", "a"]),

@@ -43,21 +43,20 @@ _Record = tuple[int, str, int, list[str] | None, str | None]
 def _whole_records(lines: list[str], width: int) -> list[bool]:
     """For each line: is it a whole record of ``width`` fields by itself?
 
-    The same test as :meth:`CsvSource._record` makes line by line (quotes pair up;
-    commas outside quotes + 1 == width; not blank), done by Polars for a whole block.
-    A False only sends the line through that exact, slower path.
+    The same test as :meth:`CsvSource._record` makes line by line (the quotes pair
+    up, commas outside quotes + 1 == width, not blank), done by Polars for a whole
+    block: a field is any run of characters other than quotes and commas, and of
+    quoted spans (which may hold commas). A False only sends the line through that
+    exact, slower path.
     """
     if not lines:
         return []
+    field = '(?:[^",]|"[^"]*")*'
     try:
         text = pl.Series("l", lines, dtype=pl.String)
+        whole = text.str.contains(f"^{field}(?:,{field}){{{width - 1}}}$")
     except (UnicodeEncodeError, pl.exceptions.PolarsError):  # not representable: go slowly
         return [False] * len(lines)
-    line = pl.col("l")
-    quotes = line.str.count_matches('"', literal=True)
-    outside = pl.when(quotes > 0).then(line.str.replace_all('"[^"]*"', "")).otherwise(line)
-    fields = outside.str.count_matches(",", literal=True) + 1
-    whole = pl.DataFrame([text]).select((quotes % 2 == 0) & (fields == width)).to_series()
     flags: list[bool] = whole.to_list()
     if width == 1:  # a blank line is no record (Python's notion of whitespace)
         flags = [ok and bool(t.strip()) for ok, t in zip(flags, lines, strict=True)]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -283,22 +284,31 @@ class _Builder:
             pl.col(c).str.contains(_MIDNIGHT_24).fill_null(False).alias(d)
             for c, d in zip(t, is24, strict=True)
         )
-        stage = []
-        for c, d, p, (_, spec, *_) in zip(t, is24, parsed, todo, strict=True):
-            fixed = (
-                pl.when(pl.col(d))
-                .then(pl.col(c).str.replace(r"24:00((:00)?(\.0*)?)$", "00:00$1"))
-                .otherwise(pl.col(c))
+        fixed = [
+            pl.when(pl.col(d))
+            .then(pl.col(c).str.replace(r"24:00((:00)?(\.0*)?)$", "00:00$1"))
+            .otherwise(pl.col(c))
+            if self.df[d].any()
+            else pl.col(c)
+            for c, d in zip(t, is24, strict=True)
+        ]
+
+        def read(text: pl.Expr, formats: Sequence[str]) -> pl.Expr:  # the first format that reads
+            return pl.coalesce(
+                text.str.to_datetime(f, time_unit="us", strict=False, cache=False) for f in formats
             )
-            stage.append(
-                pl.coalesce(
-                    [
-                        fixed.str.to_datetime(f, time_unit="us", strict=False, cache=False)
-                        for f in spec.formats
-                    ]
-                ).alias(p)
-            )
-        self.df = self.df.with_columns(stage)
+
+        self.df = self.df.with_columns(
+            read(fx, spec.formats[:1]).alias(p)
+            for fx, p, (_, spec, *_) in zip(fixed, parsed, todo, strict=True)
+        )
+        for fx, c, d, p, (_, spec, *_) in zip(fixed, t, is24, parsed, todo, strict=True):
+            # later formats only for the rows the first one could not read
+            unread = self.df.select(pl.col(p).is_null() & pl.col(c).is_not_null()).to_series()
+            if len(spec.formats) > 1 and unread.any():
+                rows = unread.arg_true()
+                more = self.df.select(c, d)[rows].select(read(fx, spec.formats[1:])).to_series()
+                self.df = self.df.with_columns(self.df[p].clone().scatter(rows, more).alias(p))
         stage = []
         for d, p in zip(is24, parsed, strict=True):
             v = pl.when(pl.col(d)).then(pl.col(p) + pl.duration(days=1)).otherwise(pl.col(p))
@@ -489,7 +499,9 @@ def transform_chunk(
         _line=pl.Series("_line", chunk.lines, dtype=pl.Int64),
         _idx=pl.int_range(pl.len(), dtype=pl.Int64),
     )
-    df = df.with_columns(_strip(c).alias(c) for c in resolver.positions)
+    columns = list(resolver.positions)  # only columns with something to strip or empty values
+    untidy = df.select(pl.col(c).str.contains(r"^\s|\s$|^$").any() for c in columns).row(0)
+    df = df.with_columns(_strip(c).alias(c) for c, u in zip(columns, untidy, strict=True) if u)
     b = _Builder(df, spec, resolver, timezone, encoding)
     kinds = spec.field_kinds()
     for name, kind in kinds.items():

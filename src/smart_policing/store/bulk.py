@@ -9,10 +9,11 @@ duplicates. Timestamps go in as UTC text in each database's own format.
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
 import sqlite3
 from dataclasses import dataclass
-from itertools import chain
 
 import polars as pl
 import psycopg
@@ -68,7 +69,7 @@ class PreparedRows:
     columns: str
     count: int
     frame: pl.DataFrame | None = None  # SQLite: streamed into executemany row by row
-    payload: str | None = None  # PostgreSQL: CSV text for COPY
+    payload: bytes | None = None  # PostgreSQL: CSV (UTF-8) for COPY
 
 
 def prepare_rows(table: Table, frame: pl.DataFrame, dialect: str) -> PreparedRows:
@@ -85,7 +86,9 @@ def prepare_rows(table: Table, frame: pl.DataFrame, dialect: str) -> PreparedRow
     cols = ", ".join(f'"{c}"' for c in data.columns)
     if dialect == "sqlite":
         return PreparedRows(table.name, cols, data.height, frame=data)
-    return PreparedRows(table.name, cols, data.height, payload=data.write_csv(include_header=False))
+    payload = io.BytesIO()  # bytes, not str: COPY sends them as they are
+    data.write_csv(payload, include_header=False)
+    return PreparedRows(table.name, cols, data.height, payload=payload.getvalue())
 
 
 def write_rows(conn: Connection, prepared: PreparedRows, *, expect_new: bool = False) -> int:
@@ -126,9 +129,9 @@ def _sqlite_insert(raw: sqlite3.Connection, prepared: PreparedRows, frame: pl.Da
             part = frame.slice(start, per)
             if part.height != per:
                 sql = head + ", ".join([one] * part.height)
-            values = list(
-                chain.from_iterable(zip(*(s.to_list() for s in part.iter_columns()), strict=True))
-            )
+            values: list[object] = [None] * (part.height * width)  # row after row
+            for i, column in enumerate(part.iter_columns()):
+                values[i::width] = column.to_list()
             cur.execute(sql, values)
             inserted += cur.rowcount
         return inserted
@@ -155,6 +158,8 @@ def _pg_insert(conn: Connection, prepared: PreparedRows, *, expect_new: bool) ->
     assert isinstance(raw, psycopg.Connection)
     table, cols, payload = prepared.table, prepared.columns, prepared.payload
     assert payload is not None
+    if codecs.lookup(raw.info.encoding).name != "utf-8":  # the payload is UTF-8
+        payload = payload.decode("utf-8").encode(raw.info.encoding)
     with raw.cursor() as cur:
         if expect_new:
             try:
