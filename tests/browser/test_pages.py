@@ -69,3 +69,11 @@ def test_a_wrong_password_is_refused_with_a_message(live_site: LiveSite, page: A
     page.fill("#password", "not the password")
     page.click("#sign-in")
     assert "Wrong user name or password" in page.inner_text("#login-error")
+
+
+def test_the_api_documentation_renders_offline(live_site: LiveSite, page: Any) -> None:
+    sign_in(page, live_site, "ana", "/docs")
+    page.wait_for_selector(".opblock")
+    assert page.locator(".opblock").count() >= 8
+    assert "/api/compstat" in page.inner_text("#swagger-ui")
+    assert page.errors == []
