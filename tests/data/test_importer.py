@@ -126,6 +126,34 @@ def test_victim_rows_group_into_incidents_and_later_exports_add_only_new_victims
     assert counts == {"9S": 3, "5A": 1}
 
 
+@pytest.mark.parametrize("chunk_rows", [1, 2, 3, 1000])
+def test_victim_counts_do_not_depend_on_chunk_boundaries(
+    engine: Engine, tmp_path: Path, chunk_rows: int
+) -> None:
+    """Repeats within a chunk, across chunks, and in a later export with more of them."""
+    rows = {k: part1_row(code=k) for k in ("1A", "2B", "3C", "4D")}
+    first = ["1A", "2B", "1A", "3C", "1A", "2B", "4D", "2B", "2B"]
+    later = ["2B", "3C", "1A", "3C", "3C", "2B", "2B", "2B", "2B", "4D", "1A"]
+    expected: dict[str, int] = {}
+    for n, codes in enumerate((first, later)):
+        f = tmp_path / f"export{n}.csv"
+        f.write_text("\n".join([HEADER, *(rows[c] for c in codes)]) + "\n")
+        s = import_file(
+            engine, f, builtin_mapping("baltimore-part1"), timezone="UTC", chunk_rows=chunk_rows
+        )
+        balanced(s)
+        counts = {c: codes.count(c) for c in rows}
+        new_victims = sum(max(0, counts[c] - expected.get(c, 0)) for c in rows)
+        new_incidents = sum(1 for c in rows if counts[c] and c not in expected)
+        assert (s.inserted, s.incidents_inserted) == (new_victims, new_incidents)
+        expected = {c: max(counts[c], expected.get(c, 0)) for c in rows if counts[c]}
+        with engine.connect() as conn:
+            stored = dict(
+                conn.execute(select(t.incidents.c.offence_code, t.incidents.c.victim_count)).all()
+            )
+        assert stored == expected
+
+
 def test_local_times_become_utc_including_midnight_24_and_dst(
     engine: Engine, tmp_path: Path
 ) -> None:

@@ -246,9 +246,19 @@ def _write_chunk(
 
 
 def _per_incident(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.group_by("_record_key", maintain_order=True).agg(
-        pl.all().first(), pl.col("_ordinal").max().alias("_kmax")
-    )
+    """One row per incident (its first), with ``_kmax``: its highest occurrence number.
+
+    Most incidents have one row, so only the repeated ones are grouped.
+    """
+    first = frame.unique(subset="_record_key", keep="first", maintain_order=True)
+    repeated = frame.filter(pl.col("_record_key").is_duplicated())
+    if repeated.height:
+        kmax = repeated.group_by("_record_key").agg(pl.col("_ordinal").max().alias("_kmax"))
+        first = first.join(kmax, on="_record_key", how="left", maintain_order="left")
+        first = first.with_columns(_kmax=pl.coalesce("_kmax", "_ordinal"))
+    else:
+        first = first.with_columns(_kmax=pl.col("_ordinal"))
+    return first.select("_record_key", pl.exclude("_record_key", "_kmax"), "_kmax")
 
 
 def _victim_changes(
@@ -260,8 +270,10 @@ def _victim_changes(
     the new incidents (``victim_count`` set), the count updates of existing ones,
     and how many victim rows are new.
     """
-    rows = frame.join(known, on="_record_key", how="left").with_columns(
-        pl.col("_stored").fill_null(0)
+    rows = (
+        frame.select("_record_key", "_ordinal")
+        .join(known, on="_record_key", how="left")
+        .with_columns(pl.col("_stored").fill_null(0))
     )
     inserted = int((rows["_ordinal"] > rows["_stored"]).sum())
     per_incident = per_incident.join(known, on="_record_key", how="left")
@@ -288,16 +300,16 @@ def _places_frame(frame: pl.DataFrame, import_id: int) -> pl.DataFrame:
     """The chunk's places: first spelling and location seen for each place key."""
     district = "district" if "district" in frame.columns else None
     return (
-        frame.filter(pl.col("place_key").is_not_null())
-        .unique(subset="place_key", keep="first", maintain_order=True)
-        .select(
+        frame.select(
             "place_key",
             "block_address",
             "latitude",
             "longitude",
             pl.col(district) if district else pl.lit(None, dtype=pl.String).alias("district"),
-            pl.lit(import_id).alias("import_id"),
         )
+        .filter(pl.col("place_key").is_not_null())
+        .unique(subset="place_key", keep="first", maintain_order=True)
+        .with_columns(pl.lit(import_id).alias("import_id"))
     )
 
 
