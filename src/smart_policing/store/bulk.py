@@ -1,7 +1,8 @@
 """Fast "insert, ignore what is already there" for both databases.
 
-SQLite: one ``INSERT OR IGNORE`` prepared statement executed over all rows
-(``executemany`` in the driver, no ORM objects). PostgreSQL: ``COPY`` into a
+SQLite: ``INSERT OR IGNORE`` statements of up to 1,000 rows each, values bound as
+parameters (no ORM objects). PostgreSQL: ``COPY`` of a CSV payload written by
+Polars, straight into the table on a source's first import, else into a
 temporary staging table, then ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``.
 Both return how many rows were really inserted; the caller counts the rest as
 duplicates. Timestamps go in as UTC text in each database's own format.
@@ -68,7 +69,7 @@ class PreparedRows:
     table: str
     columns: str
     count: int
-    frame: pl.DataFrame | None = None  # SQLite: streamed into executemany row by row
+    frame: pl.DataFrame | None = None  # SQLite: converted to values a statement at a time
     payload: bytes | None = None  # PostgreSQL: CSV (UTF-8) for COPY
 
 
