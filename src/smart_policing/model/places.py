@@ -427,7 +427,11 @@ def parse_address(text: str | None) -> ParsedAddress | Intersection | None:
     for word in _words(text):
         if word in _SEPARATORS:
             sides.append([])
-        elif (glued := _GLUED_UNIT.fullmatch(word)) and glued.group(1) in tables.units:
+        elif (
+            not (word.isalpha() or word.isdigit())  # neither can be letters then digits
+            and (glued := _GLUED_UNIT.fullmatch(word))
+            and glued.group(1) in tables.units
+        ):
             sides[-1] += glued.groups()
         else:
             sides[-1].append(word)
