@@ -55,6 +55,7 @@ typecheck: install
 ## bench: performance figures with a baseline measured in the same run
 bench: install
 	$(BIN)/python benchmarks/bench_import.py
+	$(BIN)/python benchmarks/bench_compstat.py --keep
 
 clean:
 	rm -rf $(DEMO_DIR) bench-out .pytest_cache .mypy_cache .ruff_cache

@@ -21,6 +21,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 from sqlalchemy import Engine
 
+from smart_policing.compstat import refresh_summary
 from smart_policing.compstat.cli import compstat_app
 from smart_policing.data.boundaries import import_boundaries
 from smart_policing.data.importer import ImportSummary, import_file
@@ -190,6 +191,9 @@ def _run_import(c: Context, path: Path, spec: MappingSpec, encoding: str, format
     except UnusableFileError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
+    if spec.record == "incident" and summary.inserted:
+        # bring Compstat's summary up to date now, not in the next page view
+        refresh_summary(c.engine(), c.settings)
     _emit(c, summary.to_dict(), _summary_table(summary))
 
 
@@ -601,8 +605,6 @@ def serve_cmd(
 
     c = _ctx(ctx)
     engine = c.engine()  # migrate before serving
-    from smart_policing.compstat import refresh_summary
-
     refresh_summary(engine, c.settings)  # the first Compstat view should not pay for it
     c.close()
     if workers == 1:

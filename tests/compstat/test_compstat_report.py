@@ -186,7 +186,7 @@ def test_group_selection_and_unknown_group(city: Engine) -> None:
 def test_summary_rebuilds_after_an_import(
     city: Engine, write_part1: Callable[[str, list[tuple[str, str, str, str, str, str, int]]], Path]
 ) -> None:
-    cache = ReportCache()
+    cache = ReportCache(recheck_s=0)  # ask the database every time (see the next test)
     first = compstat_report(city, CompstatQuery(), SETTINGS, cache=cache)
     again = compstat_report(city, CompstatQuery(), SETTINGS, cache=cache)
     assert again is first
@@ -202,17 +202,36 @@ def test_summary_rebuilds_after_an_import(
     assert after.available_districts == ["EASTERN", "NORTHERN", "SOUTHERN", "WESTERN"]
     assert cache.misses == 2
 
-    # a re-import of the same file adds nothing: same counts, new version, no stale rows
+    # a re-import of the same file adds nothing: same version, same report, no rebuild
     load(city, more)
     same = compstat_report(city, CompstatQuery(), SETTINGS, cache=cache)
-    assert table(same) == table(after)
+    assert same is after
     with city.connect() as conn:
         summed = conn.execute(select(func.sum(t.compstat_daily.c.victims))).scalar_one()
     assert summed == 24
 
 
+def test_a_busy_cache_rechecks_the_database_after_its_window(
+    city: Engine, write_part1: Callable[[str, list[tuple[str, str, str, str, str, str, int]]], Path]
+) -> None:
+    cache = ReportCache(recheck_s=3600)
+    first = compstat_report(city, CompstatQuery(), SETTINGS, cache=cache)
+    load(
+        city,
+        write_part1(
+            "late.csv", [("05/05/2017", "05:00:00", "1F", "HOMICIDE", "FIREARM", "SOUTHERN", 1)]
+        ),
+    )
+    # inside the window the report read a moment ago is served without a query
+    assert compstat_report(city, CompstatQuery(), SETTINGS, cache=cache) is first
+    cache.recheck_s = 0
+    fresh = compstat_report(city, CompstatQuery(), SETTINGS, cache=cache)
+    assert fresh.data_version != first.data_version
+    assert table(fresh)[2017][0] == table(first)[2017][0] + 1
+
+
 def test_population_edit_is_not_served_from_cache(city: Engine) -> None:
-    cache = ReportCache()
+    cache = ReportCache(recheck_s=0)
     compstat_report(city, CompstatQuery(), SETTINGS, cache=cache)
     add_population(city, "baltimore", [(2017, 1_000_000, "corrected")])
     r = compstat_report(city, CompstatQuery(), SETTINGS, cache=cache)

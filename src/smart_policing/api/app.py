@@ -103,7 +103,8 @@ def _auth_error(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The FastAPI app for ``settings`` (or an explicit ``engine``, e.g. in tests)."""
-    engine = engine or make_engine(settings.database_url)
+    # a connection for each of the server's worker threads, so none is opened per request
+    engine = engine or make_engine(settings.database_url, pool_size=20, max_overflow=20)
     web = resources.files("smart_policing") / "web"
     app = FastAPI(
         title="SMART Policing",
@@ -119,6 +120,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.settings = settings
     templates = Jinja2Templates(directory=str(web / "templates"))
+    templates.env.auto_reload = False  # templates ship with the package
     install_filters(templates)
     app.state.templates = templates
     app.state.rate_limiter = RateLimiter(settings.rate_limit_storage)

@@ -13,6 +13,7 @@ served stale.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -44,6 +45,8 @@ from smart_policing.compstat.summary import (
 from smart_policing.settings import Settings
 from smart_policing.store import tables as t
 
+_Population = dict[int, PopulationFigure]
+
 __all__ = [
     "ReportCache",
     "add_population",
@@ -61,12 +64,31 @@ class ReportCache:
     :func:`compstat_report`; there is no module-level cache.
     """
 
-    def __init__(self, maxsize: int = 256) -> None:
+    def __init__(self, maxsize: int = 256, *, recheck_s: float = 2.0) -> None:
         self.maxsize = maxsize
+        #: how long the summary state and population read for a city are trusted
+        #: before the database is asked again (seconds); 0 asks on every request
+        self.recheck_s = recheck_s
         self._items: OrderedDict[tuple[object, ...], CompstatReport] = OrderedDict()
+        self._contexts: dict[tuple[str, str], tuple[float, SummaryState, _Population]] = {}
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+
+    def context(self, city: str, timezone: str) -> tuple[SummaryState, _Population] | None:
+        """The summary state and population last read for ``city``, if recent enough."""
+        with self._lock:
+            found = self._contexts.get((city, timezone))
+        if found is None or time.monotonic() - found[0] > self.recheck_s:
+            return None
+        return found[1], found[2]
+
+    def remember(
+        self, city: str, timezone: str, state: SummaryState, population: _Population
+    ) -> None:
+        """Keep what was just read from the database for ``recheck_s`` seconds."""
+        with self._lock:
+            self._contexts[(city, timezone)] = (time.monotonic(), state, population)
 
     def get(self, key: tuple[object, ...]) -> CompstatReport | None:
         """The cached report for ``key`` (marking it recently used), or None."""
@@ -91,6 +113,7 @@ class ReportCache:
         """Forget every report."""
         with self._lock:
             self._items.clear()
+            self._contexts.clear()
 
 
 def _groups_for(city: str, groups: GroupSet | None) -> GroupSet:
@@ -170,6 +193,12 @@ def compstat_report(
         )
     tz = settings.timezone
     if isinstance(conn_or_engine, Engine):
+        known = cache.context(query.city, tz) if cache is not None else None
+        if known is not None and cache is not None:
+            # a busy page: trust the state read a moment ago, skip three queries
+            hit = cache.get(_cache_key(known[0], settings, query, group_set, known[1]))
+            if hit is not None:
+                return hit
         with conn_or_engine.connect() as conn:
             state = summary_state(conn)
             if state is None or not state.matches(data_version(conn), tz):
@@ -178,6 +207,23 @@ def compstat_report(
             return _report(conn, query, settings, state, group_set, cache)
     state = ensure_summary(conn_or_engine, tz)
     return _report(conn_or_engine, query, settings, state, group_set, cache)
+
+
+def _cache_key(
+    state: SummaryState,
+    settings: Settings,
+    query: CompstatQuery,
+    groups: GroupSet,
+    population: _Population,
+) -> tuple[object, ...]:
+    return (
+        state.version,
+        state.built_at,
+        settings.timezone,
+        query,
+        groups,
+        tuple(population.values()),
+    )
 
 
 def _report(
@@ -189,15 +235,9 @@ def _report(
     cache: ReportCache | None,
 ) -> CompstatReport:
     population = city_population(conn, query.city)
-    key: tuple[object, ...] = (
-        state.version,
-        state.built_at,
-        settings.timezone,
-        query,
-        groups,
-        tuple(population.values()),
-    )
+    key = _cache_key(state, settings, query, groups, population)
     if cache is not None:
+        cache.remember(query.city, settings.timezone, state, population)
         hit = cache.get(key)
         if hit is not None:
             return hit

@@ -133,10 +133,16 @@ class SummaryCounts:
 
 
 def data_version(conn: Connection) -> DataVersion:
-    """The imports ledger's finished-import count and newest finished id."""
+    """The imports ledger's finished imports that added rows: count and newest id.
+
+    An import that inserted nothing (a re-import) leaves the version, and the
+    summary, as they were.
+    """
     i = t.imports
     n, last = conn.execute(
-        select(func.count(), func.max(i.c.id)).where(i.c.finished_at.is_not(None))
+        select(func.count(), func.max(i.c.id)).where(
+            i.c.finished_at.is_not(None), i.c.rows_inserted > 0
+        )
     ).one()
     return DataVersion(int(n), None if last is None else int(last))
 

@@ -11,8 +11,9 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, Integer, String, Text, exists, insert, literal, select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.sql.dml import ReturningInsert
 
 from smart_policing.security.audit_chain import (
     GENESIS_HASH,
@@ -22,11 +23,15 @@ from smart_policing.security.audit_chain import (
     verify_chain,
 )
 from smart_policing.store import tables as t
+from smart_policing.store.types import UtcDateTime
 
 __all__ = ["AuditError", "append_audit", "iter_audit", "recent_audit", "verify_audit"]
 
 _RETRIES = 50
 _LOCK = threading.Lock()  # fewer retries between threads of one process
+#: the last row this process appended, per database URL: (seq, row_hash)
+_HEADS: dict[str, tuple[int, str]] = {}
+a = t.audit_log
 
 
 class AuditError(RuntimeError):
@@ -47,18 +52,19 @@ def append_audit(
     """Append one row to the chain and return it."""
     at = at or datetime.now(UTC)
     last_error: Exception | None = None
+    key = engine.url.render_as_string(hide_password=True)
     with _LOCK:
         for _ in range(_RETRIES):
+            head = _HEADS.get(key)
             try:
                 with engine.begin() as conn:
-                    head = conn.execute(
-                        select(t.audit_log.c.seq, t.audit_log.c.row_hash)
-                        .order_by(t.audit_log.c.seq.desc())
-                        .limit(1)
-                    ).first()
-                    seq, prev = (head.seq + 1, head.row_hash) if head else (1, GENESIS_HASH)
+                    if head is None:
+                        row = conn.execute(
+                            select(a.c.seq, a.c.row_hash).order_by(a.c.seq.desc()).limit(1)
+                        ).first()
+                        head = (row.seq, row.row_hash) if row else (0, GENESIS_HASH)
                     entry = AuditEntry(
-                        seq=seq,
+                        seq=head[0] + 1,
                         at=at,
                         actor=actor[:64],
                         roles=roles,
@@ -66,26 +72,63 @@ def append_audit(
                         route=route,
                         records=records,
                         result=result[:32],
-                        prev_hash=prev,
+                        prev_hash=head[1],
                     )
-                    conn.execute(
-                        insert(t.audit_log).values(
-                            seq=entry.seq,
-                            at=entry.at,
-                            actor=entry.actor,
-                            roles=entry.roles,
-                            action=entry.action,
-                            route=entry.route,
-                            records=entry.records,
-                            result=entry.result,
-                            prev_hash=entry.prev_hash,
-                            row_hash=entry_hash(entry),
-                        )
-                    )
-                return entry
-            except (IntegrityError, OperationalError) as exc:  # lost a race: re-read the head
+                    digest = entry_hash(entry)
+                    inserted = conn.execute(_insert_after(entry, digest, head)).first()
+                if inserted is not None:
+                    _HEADS[key] = (entry.seq, digest)
+                    return entry
+                last_error = RuntimeError("the chain's head moved")
+            except (IntegrityError, OperationalError) as exc:  # lost a race
                 last_error = exc
+            _HEADS.pop(key, None)  # re-read the head and try again
     raise AuditError(f"could not append to the audit log: {last_error}")
+
+
+def _insert_after(
+    entry: AuditEntry, digest: str, head: tuple[int, str]
+) -> ReturningInsert[tuple[int]]:
+    """INSERT the row only if ``head`` is still the newest row (one statement).
+
+    The head is this process's memory of its last append; the condition (two
+    primary-key probes) makes a stale memory harmless: nothing is inserted and the
+    caller re-reads the head.
+    """
+    a = t.audit_log
+    values = select(
+        literal(entry.seq, Integer()),
+        literal(entry.at, UtcDateTime()),
+        literal(entry.actor, String()),
+        literal(entry.roles, Text()),
+        literal(entry.action, String()),
+        literal(entry.route, Text()),
+        literal(entry.records, Text()),
+        literal(entry.result, String()),
+        literal(entry.prev_hash, String()),
+        literal(digest, String()),
+    ).where(~exists().where(a.c.seq > head[0]))
+    if head[0] > 0:
+        values = values.where(exists().where(a.c.seq == head[0], a.c.row_hash == head[1]))
+    return (
+        insert(a)
+        .from_select(
+            [
+                a.c.seq,
+                a.c.at,
+                a.c.actor,
+                a.c.roles,
+                a.c.action,
+                a.c.route,
+                a.c.records,
+                a.c.result,
+                a.c.prev_hash,
+                a.c.row_hash,
+            ],
+            values,
+        )
+        .returning(a.c.seq)
+    )
 
 
 def _entry(row: object) -> tuple[AuditEntry, str]:
