@@ -28,6 +28,7 @@ __all__ = [
     "browse",
     "decode_cursor",
     "encode_cursor",
+    "page_query",
 ]
 
 #: columns the browser shows and the API returns (no personal data is stored)
@@ -138,16 +139,15 @@ def _day_start(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
-def browse(
-    engine: Engine,
+def page_query(
     kind: str,
     filters: RecordFilters,
     *,
     timezone: str,
     cursor: str | None = None,
     limit: int = 50,
-) -> Page:
-    """One page of ``kind`` ("incidents" or "calls") matching ``filters``."""
+) -> Select[Any]:
+    """The SELECT for one page (``limit + 1`` rows, to know whether more follow)."""
     table, time_col_name, columns = _KINDS[kind]
     time_col = table.c[time_col_name]
     zone = ZoneInfo(timezone)
@@ -169,12 +169,26 @@ def browse(
     if cursor:
         at, row_id = decode_cursor(cursor)
         where.append(or_(time_col < at, and_(time_col == at, table.c.id < row_id)))
-    query: Select[Any] = (
+    return (
         select(*(table.c[c] for c in columns))
         .where(*where)
         .order_by(time_col.desc(), table.c.id.desc())
         .limit(limit + 1)
     )
+
+
+def browse(
+    engine: Engine,
+    kind: str,
+    filters: RecordFilters,
+    *,
+    timezone: str,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page:
+    """One page of ``kind`` ("incidents" or "calls") matching ``filters``."""
+    time_col_name = _KINDS[kind][1]
+    query = page_query(kind, filters, timezone=timezone, cursor=cursor, limit=limit)
     with engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(query).mappings().all()]
     next_cursor = None

@@ -115,6 +115,9 @@ incidents = Table(
     Column("import_id", Integer, nullable=False),
     UniqueConstraint("source", "source_key"),
     Index(None, "occurred_at"),
+    # the records browser: newest first within a district or an offence code
+    Index(None, "district", "occurred_at"),
+    Index(None, "offence_code", "occurred_at"),
 )
 
 calls = Table(
@@ -155,6 +158,10 @@ calls = Table(
     Column("import_id", Integer, nullable=False),
     UniqueConstraint("source", "call_id"),
     Index(None, "received_at"),
+    # the records browser: newest first within a district, call type or priority
+    Index(None, "district", "received_at"),
+    Index(None, "call_type_code", "received_at"),
+    Index(None, "priority", "received_at"),
 )
 
 places = Table(
