@@ -90,3 +90,20 @@ def test_the_incidents_page_renders_local_times_and_a_next_link(
     calls = client.get("/records/calls")
     assert calls.status_code == 200
     assert "No records match." in calls.text
+
+
+def test_empty_form_fields_mean_no_filter(
+    engine: Engine, tmp_path: Path, signed_in_client: Callable[..., TestClient]
+) -> None:
+    _load(engine, tmp_path)
+    client = signed_in_client(Role.ANALYST)
+    # a GET form sends every field, filled or not
+    reply = client.get(
+        "/records/incidents?start=&end=&district=&offence_code=3B&neighbourhood=&weapon="
+    )
+    assert reply.status_code == 200
+    assert reply.text.count("ROBBERY - STREET") == 10
+    calls = client.get("/records/calls?start=&end=&priority=&district=")
+    assert calls.status_code == 200
+    assert client.get("/compstat?start=&end=").status_code == 200
+    assert client.get("/api/incidents?start=2015-13-01").status_code == 422

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from playwright.sync_api import expect
 
 from conftest import ARTIFACTS, LiveSite, sign_in
 from smart_policing.compstat import CompstatQuery, compstat_report
@@ -76,4 +79,33 @@ def test_the_api_documentation_renders_offline(live_site: LiveSite, page: Any) -
     page.wait_for_selector(".opblock")
     assert page.locator(".opblock").count() >= 8
     assert "/api/compstat" in page.inner_text("#swagger-ui")
+    assert page.errors == []
+
+
+def test_record_filters_update_the_table_in_place(live_site: LiveSite, page: Any) -> None:
+    sign_in(page, live_site, "dee", "/records/calls")
+    page.wait_for_selector("#records")
+    page.evaluate("window.__marker = 'same page'")  # gone if the page fully reloads
+    page.fill("input[name=priority]", "1")
+    page.click("form.filters button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/records/calls\?.*priority=1"))
+    page.wait_for_load_state("networkidle")
+    priorities = page.locator("#records tbody tr td:nth-child(9)").all_inner_texts()
+    assert priorities
+    assert set(priorities) == {"1"}
+    assert page.evaluate("window.__marker") == "same page"  # htmx swapped the table only
+    page.click("#next-page")
+    expect(page).to_have_url(re.compile(r"cursor="))
+    page.wait_for_load_state("networkidle")
+    assert set(page.locator("#records tbody tr td:nth-child(9)").all_inner_texts()) == {"1"}
+    assert page.errors == []
+
+
+def test_compstat_filters_by_district_from_the_form(live_site: LiveSite, page: Any) -> None:
+    sign_in(page, live_site, "ana", "/compstat")
+    page.select_option("select[name=district]", "WESTERN")
+    page.click("#compstat-filters button[type=submit]")
+    expect(page).to_have_url(re.compile(r"district=WESTERN"))
+    assert "districts: WESTERN" in page.inner_text("main")
+    assert page.locator("#compstat-table").is_visible()
     assert page.errors == []

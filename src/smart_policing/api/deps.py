@@ -6,12 +6,19 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Request
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 from sqlalchemy import Engine
 
 from smart_policing.settings import Settings
 
-__all__ = ["EngineDep", "LocalDay", "SettingsDep", "get_engine", "get_settings"]
+__all__ = [
+    "BlankIsNone",
+    "EngineDep",
+    "LocalDay",
+    "SettingsDep",
+    "get_engine",
+    "get_settings",
+]
 
 
 def get_engine(request: Request) -> Engine:
@@ -44,3 +51,11 @@ def _plausible_day(value: date) -> date:
 
 #: a local calendar day within the range the store's timestamps can hold
 LocalDay = Annotated[date, AfterValidator(_plausible_day)]
+
+
+def _blank_is_none(value: object) -> object:
+    return None if isinstance(value, str) and value.strip() == "" else value
+
+
+#: an empty form field means "no filter" (a GET form sends every field, filled or not)
+BlankIsNone = BeforeValidator(_blank_is_none)

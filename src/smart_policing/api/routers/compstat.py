@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, select
 
 from smart_policing.api.audit import note_records
-from smart_policing.api.deps import EngineDep, LocalDay, SettingsDep
+from smart_policing.api.deps import BlankIsNone, EngineDep, LocalDay, SettingsDep
 from smart_policing.api.pages import render
 from smart_policing.api.security import Principal, allow
 from smart_policing.compstat import (
@@ -33,8 +33,8 @@ router = APIRouter()
 COMPSTAT = allow(Role.ADMIN, Role.ANALYST, Role.SUPERVISOR, Role.OFFICER)
 
 City = Annotated[str, Query(max_length=64, description="city whose groups and population apply")]
-Start = Annotated[LocalDay | None, Query(description="first local day (inclusive)")]
-End = Annotated[LocalDay | None, Query(description="last local day (inclusive)")]
+Start = Annotated[LocalDay | None, BlankIsNone, Query(description="first local day (inclusive)")]
+End = Annotated[LocalDay | None, BlankIsNone, Query(description="last local day (inclusive)")]
 Districts = Annotated[
     list[str] | None, Query(max_length=64, description="district name; repeat for several")
 ]

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, StringConstraints
 
 from smart_policing.api.audit import note_records
-from smart_policing.api.deps import EngineDep, LocalDay, SettingsDep
+from smart_policing.api.deps import BlankIsNone, EngineDep, LocalDay, SettingsDep
 from smart_policing.api.pages import render
 from smart_policing.api.security import Principal, allow
 from smart_policing.security.roles import Role
@@ -31,9 +31,10 @@ INCIDENT_ROLES = (Role.ADMIN, Role.ANALYST, Role.SUPERVISOR, Role.RECORDS)
 CALL_ROLES = (Role.ADMIN, Role.ANALYST, Role.SUPERVISOR, Role.DISPATCHER, Role.RECORDS)
 
 Limit = Annotated[int, Query(ge=1, le=500, description="rows per page")]
-Start = Annotated[LocalDay | None, Query(description="first local day (inclusive)")]
-End = Annotated[LocalDay | None, Query(description="last local day (inclusive)")]
-Text64 = Annotated[str | None, Query(max_length=128)]
+Start = Annotated[LocalDay | None, BlankIsNone, Query(description="first local day (inclusive)")]
+End = Annotated[LocalDay | None, BlankIsNone, Query(description="last local day (inclusive)")]
+ShortText = Annotated[str, StringConstraints(max_length=128)]
+Text64 = Annotated[ShortText | None, BlankIsNone, Query()]
 
 
 class RecordPage(BaseModel):
@@ -179,7 +180,8 @@ def _call_filters(
     )
 
 
-Priority = Annotated[int | None, Query(ge=0, le=99)]
+PriorityNumber = Annotated[int, Field(ge=0, le=99)]
+Priority = Annotated[PriorityNumber | None, BlankIsNone, Query()]
 
 
 @router.get("/api/calls", tags=["records"])
