@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -41,36 +40,41 @@ Districts = Annotated[
 Groups = Annotated[list[str] | None, Query(max_length=64, description="group ids to report")]
 
 
-def _report(
-    request: Request,
-    engine: Engine,
-    settings: Settings,
-    city: str,
-    start: date | None,
-    end: date | None,
-    district: list[str] | None,
-    group: list[str] | None = None,
-) -> CompstatReport:
+def compstat_query(
+    city: City = "baltimore",
+    start: Start = None,
+    end: End = None,
+    district: Districts = None,
+    group: Groups = None,
+) -> CompstatQuery:
+    """The Compstat query of a request (query parameters); 422 naming the field if invalid."""
     try:
-        query = CompstatQuery(city=city, start=start, end=end, district=district, groups=group)
-        report = compstat_report(engine, query, settings, cache=request.app.state.compstat_cache)
-    except (ValidationError, CompstatError) as exc:
-        message = (
-            "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'query'}: {e['msg']}" for e in exc.errors()
-            )
-            if isinstance(exc, ValidationError)
-            else str(exc)
+        return CompstatQuery(city=city, start=start, end=end, district=district, groups=group)
+    except ValidationError as exc:
+        message = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'query'}: {e['msg']}" for e in exc.errors()
         )
         raise HTTPException(422, message) from None
+
+
+Query_ = Annotated[CompstatQuery, Depends(compstat_query)]
+
+
+def _report(
+    request: Request, engine: Engine, settings: Settings, query: CompstatQuery
+) -> CompstatReport:
+    try:
+        report = compstat_report(engine, query, settings, cache=request.app.state.compstat_cache)
+    except CompstatError as exc:
+        raise HTTPException(422, str(exc)) from None
     note_records(
         request,
         "compstat",
-        city=city,
-        start=start,
-        end=end,
-        district=district,
-        groups=group,
+        city=query.city,
+        start=query.start,
+        end=query.end,
+        district=query.district,
+        groups=query.groups,
         data_version=report.data_version,
     )
     return report
@@ -82,16 +86,12 @@ def api_compstat(
     engine: EngineDep,
     settings: SettingsDep,
     _who: Annotated[Principal, Depends(COMPSTAT)],
-    city: City = "baltimore",
-    start: Start = None,
-    end: End = None,
-    district: Districts = None,
-    group: Groups = None,
+    query: Query_,
 ) -> CompstatReport:
     """Counts by year and group, rates per 100,000, year-over-year change, the monthly
     shootings/homicides series and counts per district (same numbers as the page and
     ``smart-policing compstat --json``)."""
-    return _report(request, engine, settings, city, start, end, district, group)
+    return _report(request, engine, settings, query)
 
 
 @router.get(
@@ -105,19 +105,17 @@ def api_compstat_csv(
     engine: EngineDep,
     settings: SettingsDep,
     _who: Annotated[Principal, Depends(COMPSTAT)],
-    city: City = "baltimore",
-    start: Start = None,
-    end: End = None,
-    district: Districts = None,
-    group: Groups = None,
+    query: Query_,
 ) -> Response:
     """The year-by-group table as CSV (for spreadsheets and the command meeting's slides)."""
-    report = _report(request, engine, settings, city, start, end, district, group)
+    report = _report(request, engine, settings, query)
     stamp = f"{report.filters.effective_start or 'all'}_{report.filters.effective_end or 'all'}"
     return Response(
         report_to_csv(report),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="compstat_{city}_{stamp}.csv"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="compstat_{query.city}_{stamp}.csv"'
+        },
     )
 
 
@@ -131,17 +129,15 @@ def api_compstat_districts(
     engine: EngineDep,
     settings: SettingsDep,
     _who: Annotated[Principal, Depends(COMPSTAT)],
-    city: City = "baltimore",
-    start: Start = None,
-    end: End = None,
-    group: Groups = None,
+    query: Query_,
 ) -> dict[str, Any]:
     """District polygons (GeoJSON, EPSG:4326) with the report's counts per district.
 
     Districts are matched to incident districts by name, ignoring case; districts with
-    no polygon are listed under ``unmapped``.
+    no polygon are listed under ``unmapped``. A ``district`` filter is ignored: the
+    map always shows every district.
     """
-    report = _report(request, engine, settings, city, start, end, None, group)
+    report = _report(request, engine, settings, query.model_copy(update={"district": None}))
     by_name = {_district_key(d.district): d for d in report.districts}
     with engine.connect() as conn:
         rows = conn.execute(
@@ -186,13 +182,10 @@ def compstat_page(
     engine: EngineDep,
     settings: SettingsDep,
     _who: Annotated[Principal, Depends(COMPSTAT)],
-    city: City = "baltimore",
-    start: Start = None,
-    end: End = None,
-    district: Districts = None,
+    query: Query_,
 ) -> HTMLResponse:
     """The Compstat page: table, monthly chart, district map, CSV link."""
-    report = _report(request, engine, settings, city, start, end, district)
+    report = _report(request, engine, settings, query)
     years = [y.year for y in report.years]
     cells = {(r.group, r.year): r for r in report.rows}
     chart = {
@@ -209,6 +202,6 @@ def compstat_page(
             "cells": cells,
             "chart_json": json.dumps(chart),
             "query": request.url.query,
-            "selected_districts": district or [],
+            "selected_districts": list(query.district or ()),
         },
     )

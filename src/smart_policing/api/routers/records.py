@@ -59,7 +59,6 @@ def _page(
     cursor: str | None,
     limit: int,
 ) -> Page:
-    _check_range(filters.start, filters.end)
     try:
         page = browse(engine, kind, filters, timezone=timezone, cursor=cursor, limit=limit)
     except CursorError as exc:
@@ -75,15 +74,17 @@ def _page(
     return page
 
 
-def _incident_filters(
-    start: date | None,
-    end: date | None,
-    district: str | None,
-    offence_code: str | None,
-    neighbourhood: str | None,
-    weapon: str | None,
-    flagged: bool,
+def incident_filters(
+    start: Start = None,
+    end: End = None,
+    district: Text64 = None,
+    offence_code: Text64 = None,
+    neighbourhood: Text64 = None,
+    weapon: Text64 = None,
+    flagged: bool = False,
 ) -> RecordFilters:
+    """The incident filters of a request (query parameters)."""
+    _check_range(start, end)
     return RecordFilters(
         start=start,
         end=end,
@@ -97,75 +98,22 @@ def _incident_filters(
     )
 
 
-@router.get("/api/incidents", tags=["records"])
-def api_incidents(
-    request: Request,
-    engine: EngineDep,
-    settings: SettingsDep,
-    _who: Annotated[Principal, Depends(allow(*INCIDENT_ROLES))],
+PriorityNumber = Annotated[int, Field(ge=0, le=99)]
+Priority = Annotated[PriorityNumber | None, BlankIsNone, Query()]
+
+
+def call_filters(
     start: Start = None,
     end: End = None,
     district: Text64 = None,
-    offence_code: Text64 = None,
-    neighbourhood: Text64 = None,
-    weapon: Text64 = None,
+    call_type_code: Text64 = None,
+    priority: Priority = None,
+    source_channel: Text64 = None,
+    disposition_code: Text64 = None,
     flagged: bool = False,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
-    limit: Limit = 50,
-) -> RecordPage:
-    """Incidents, newest first, filtered by local-day range and codes."""
-    filters = _incident_filters(start, end, district, offence_code, neighbourhood, weapon, flagged)
-    page = _page(request, engine, settings.timezone, "incidents", filters, cursor, limit)
-    return RecordPage(
-        items=page.items, next_cursor=page.next_cursor, columns=list(INCIDENT_COLUMNS)
-    )
-
-
-@router.get("/records/incidents", response_class=HTMLResponse, include_in_schema=False)
-def incidents_page(
-    request: Request,
-    engine: EngineDep,
-    settings: SettingsDep,
-    _who: Annotated[Principal, Depends(allow(*INCIDENT_ROLES))],
-    start: Start = None,
-    end: End = None,
-    district: Text64 = None,
-    offence_code: Text64 = None,
-    neighbourhood: Text64 = None,
-    weapon: Text64 = None,
-    flagged: bool = False,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
-    limit: Limit = 50,
-) -> HTMLResponse:
-    """The incidents browser."""
-    filters = _incident_filters(start, end, district, offence_code, neighbourhood, weapon, flagged)
-    page = _page(request, engine, settings.timezone, "incidents", filters, cursor, limit)
-    return render(
-        request,
-        "records.html",
-        {
-            "kind": "incidents",
-            "title": "Incidents",
-            "page": page,
-            "columns": INCIDENT_COLUMNS,
-            "time_column": "occurred_at",
-            "filters": {"start": start, "end": end, **filters.equals, "flagged": flagged},
-            "filter_fields": ["district", "offence_code", "neighbourhood", "weapon"],
-            "timezone": settings.timezone,
-        },
-    )
-
-
-def _call_filters(
-    start: date | None,
-    end: date | None,
-    district: str | None,
-    call_type_code: str | None,
-    priority: int | None,
-    source_channel: str | None,
-    disposition_code: str | None,
-    flagged: bool,
 ) -> RecordFilters:
+    """The call filters of a request (query parameters)."""
+    _check_range(start, end)
     return RecordFilters(
         start=start,
         end=end,
@@ -180,8 +128,65 @@ def _call_filters(
     )
 
 
-PriorityNumber = Annotated[int, Field(ge=0, le=99)]
-Priority = Annotated[PriorityNumber | None, BlankIsNone, Query()]
+IncidentFilters = Annotated[RecordFilters, Depends(incident_filters)]
+CallFilters = Annotated[RecordFilters, Depends(call_filters)]
+Cursor = Annotated[str | None, Query(max_length=512)]
+
+
+def _render(
+    request: Request, kind: str, title: str, page: Page, filters: RecordFilters, timezone: str
+) -> HTMLResponse:
+    columns = INCIDENT_COLUMNS if kind == "incidents" else CALL_COLUMNS
+    return render(
+        request,
+        "records.html",
+        {
+            "kind": kind,
+            "title": title,
+            "page": page,
+            "columns": columns,
+            "filters": {
+                "start": filters.start,
+                "end": filters.end,
+                **filters.equals,
+                "flagged": filters.flagged_only,
+            },
+            "filter_fields": list(filters.equals),
+            "timezone": timezone,
+        },
+    )
+
+
+@router.get("/api/incidents", tags=["records"])
+def api_incidents(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    _who: Annotated[Principal, Depends(allow(*INCIDENT_ROLES))],
+    filters: IncidentFilters,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> RecordPage:
+    """Incidents, newest first, filtered by local-day range and codes."""
+    page = _page(request, engine, settings.timezone, "incidents", filters, cursor, limit)
+    return RecordPage(
+        items=page.items, next_cursor=page.next_cursor, columns=list(INCIDENT_COLUMNS)
+    )
+
+
+@router.get("/records/incidents", response_class=HTMLResponse, include_in_schema=False)
+def incidents_page(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    _who: Annotated[Principal, Depends(allow(*INCIDENT_ROLES))],
+    filters: IncidentFilters,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> HTMLResponse:
+    """The incidents browser."""
+    page = _page(request, engine, settings.timezone, "incidents", filters, cursor, limit)
+    return _render(request, "incidents", "Incidents", page, filters, settings.timezone)
 
 
 @router.get("/api/calls", tags=["records"])
@@ -190,21 +195,11 @@ def api_calls(
     engine: EngineDep,
     settings: SettingsDep,
     _who: Annotated[Principal, Depends(allow(*CALL_ROLES))],
-    start: Start = None,
-    end: End = None,
-    district: Text64 = None,
-    call_type_code: Text64 = None,
-    priority: Priority = None,
-    source_channel: Text64 = None,
-    disposition_code: Text64 = None,
-    flagged: bool = False,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    filters: CallFilters,
+    cursor: Cursor = None,
     limit: Limit = 50,
 ) -> RecordPage:
     """Calls for service, newest first, with derived intervals (seconds)."""
-    filters = _call_filters(
-        start, end, district, call_type_code, priority, source_channel, disposition_code, flagged
-    )
     page = _page(request, engine, settings.timezone, "calls", filters, cursor, limit)
     return RecordPage(items=page.items, next_cursor=page.next_cursor, columns=list(CALL_COLUMNS))
 
@@ -215,39 +210,10 @@ def calls_page(
     engine: EngineDep,
     settings: SettingsDep,
     _who: Annotated[Principal, Depends(allow(*CALL_ROLES))],
-    start: Start = None,
-    end: End = None,
-    district: Text64 = None,
-    call_type_code: Text64 = None,
-    priority: Priority = None,
-    source_channel: Text64 = None,
-    disposition_code: Text64 = None,
-    flagged: bool = False,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    filters: CallFilters,
+    cursor: Cursor = None,
     limit: Limit = 50,
 ) -> HTMLResponse:
     """The calls-for-service browser."""
-    filters = _call_filters(
-        start, end, district, call_type_code, priority, source_channel, disposition_code, flagged
-    )
     page = _page(request, engine, settings.timezone, "calls", filters, cursor, limit)
-    return render(
-        request,
-        "records.html",
-        {
-            "kind": "calls",
-            "title": "Calls for service",
-            "page": page,
-            "columns": CALL_COLUMNS,
-            "time_column": "received_at",
-            "filters": {"start": start, "end": end, **filters.equals, "flagged": flagged},
-            "filter_fields": [
-                "district",
-                "call_type_code",
-                "priority",
-                "source_channel",
-                "disposition_code",
-            ],
-            "timezone": settings.timezone,
-        },
-    )
+    return _render(request, "calls", "Calls for service", page, filters, settings.timezone)
