@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -600,6 +601,7 @@ def serve_cmd(
 ) -> None:
     """Serve the web app and API (http://127.0.0.1:8000 by default)."""
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from smart_policing.api.app import create_app
 
@@ -618,7 +620,7 @@ def serve_cmd(
             "[yellow]note:[/] rate limits are counted per process with --workers; "
             "set SMART_RATE_LIMIT_STORAGE=redis://... to share them"
         )
-    uvicorn.run(
+    config = uvicorn.Config(
         "smart_policing.api.app:app_from_env",
         factory=True,
         host=host,
@@ -626,6 +628,16 @@ def serve_cmd(
         workers=workers,
         log_level="info",
     )
+    # Bind the socket ourselves with protocol IPPROTO_TCP: asyncio only sets TCP_NODELAY
+    # on connections of such sockets, and uvicorn's own multi-process socket has
+    # protocol 0, which adds a delayed-ACK wait (~40 ms) to every keep-alive request
+    # (Kludex/uvicorn#3149).
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    Multiprocess(config, sockets=[sock]).run()
 
 
 def main() -> None:
