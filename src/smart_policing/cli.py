@@ -45,6 +45,8 @@ from smart_policing.store.users import (
     set_active,
     set_password,
 )
+from smart_policing.triage.cli import triage_app
+from smart_policing.triage.vocabulary_cli import unmapped_after_import
 
 __all__ = ["app", "main"]
 
@@ -65,6 +67,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(compstat_app, name="compstat")
+app.add_typer(triage_app, name="triage")
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console()
@@ -195,7 +198,11 @@ def _run_import(c: Context, path: Path, spec: MappingSpec, encoding: str, format
     if spec.record == "incident" and summary.inserted:
         # bring Compstat's summary up to date now, not in the next page view
         refresh_summary(c.engine(), c.settings)
-    _emit(c, summary.to_dict(), _summary_table(summary))
+    data = summary.to_dict()
+    if spec.record == "call" and summary.inserted:
+        # triage: call-type codes the default map does not know (reported, never guessed)
+        data["unmapped_call_types"] = unmapped_after_import(c.engine(), summary.import_id)
+    _emit(c, data, _summary_table(summary))
 
 
 def _summary_table(s: ImportSummary) -> Table:

@@ -22,3 +22,4 @@ alarms_app = typer.Typer(
 )
 
 # command modules register themselves on the apps above (one import line each, below)
+from smart_policing.triage import vocabulary_cli  # noqa: E402, F401
