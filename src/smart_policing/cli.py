@@ -45,7 +45,7 @@ from smart_policing.store.users import (
     set_active,
     set_password,
 )
-from smart_policing.triage.cli import triage_app
+from smart_policing.triage.cli import alarms_app, triage_app
 from smart_policing.triage.vocabulary_cli import unmapped_after_import
 
 __all__ = ["app", "main"]
@@ -67,6 +67,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(compstat_app, name="compstat")
+app.add_typer(alarms_app, name="alarms")
 app.add_typer(triage_app, name="triage")
 
 err = Console(stderr=True, soft_wrap=True)

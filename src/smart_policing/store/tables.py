@@ -328,3 +328,63 @@ compstat_state = Table(
     Column("districts", JSON, nullable=False),
     Column("built_at", UtcDateTime, nullable=False),
 )
+
+# ---------------------------------------------------------------------------
+# False-alarm registry (R4; migration 0005). Rules: smart_policing.triage.alarms;
+# repository: smart_policing.store.alarms.
+# ---------------------------------------------------------------------------
+
+__all__ += ["alarm_events", "alarm_sites", "alarm_status_changes"]
+
+#: One alarm site per normalised address key (``model.places.normalise_address``).
+alarm_sites = Table(
+    "alarm_sites",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("address_key", Text, nullable=False, unique=True),
+    Column("display_address", Text, nullable=False),  # as first written
+    Column("permit_number", String(64)),
+    Column("permit_holder", Text),
+    Column("permit_expires", Date),  # last valid day
+    Column("alarm_company", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(64), nullable=False),
+)
+
+#: Alarm activations: kind and outcome use triage.types.AlarmKind / AlarmOutcome,
+#: verified_by triage.alarms.Verification. A CAD call id is recorded at most once.
+alarm_events = Table(
+    "alarm_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("site_id", Integer, ForeignKey("alarm_sites.id"), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("verified_by", String(16), nullable=False),
+    Column("source_call_id", String(64), unique=True),
+    Column("note", Text),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Index(None, "site_id", "occurred_at"),
+)
+
+#: Warnings and suspensions (derived from the events when a count is reached),
+#: reinstatements and appeals (entered by staff). ``year`` is the local calendar
+#: year the change belongs to; ``at`` when it took effect.
+alarm_status_changes = Table(
+    "alarm_status_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("site_id", Integer, ForeignKey("alarm_sites.id"), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("false_count", Integer, nullable=False),
+    Column("event_id", Integer, ForeignKey("alarm_events.id")),
+    Column("reason", Text, nullable=False),
+    Column("note", Text),
+    Column("actor", String(64), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Index(None, "site_id", "year"),
+)

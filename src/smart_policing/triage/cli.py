@@ -22,4 +22,7 @@ alarms_app = typer.Typer(
 )
 
 # command modules register themselves on the apps above (one import line each, below)
-from smart_policing.triage import vocabulary_cli  # noqa: E402, F401
+from smart_policing.triage import (  # noqa: E402
+    alarms_cli,  # noqa: F401
+    vocabulary_cli,  # noqa: F401
+)
