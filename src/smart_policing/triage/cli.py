@@ -24,5 +24,6 @@ alarms_app = typer.Typer(
 # command modules register themselves on the apps above (one import line each, below)
 from smart_policing.triage import (  # noqa: E402
     alarms_cli,  # noqa: F401
+    engine_cli,  # noqa: F401
     vocabulary_cli,  # noqa: F401
 )
