@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from smart_policing.cli import app
 from smart_policing.store import make_engine
 from smart_policing.store.audit import iter_audit, verify_audit
+from smart_policing.triage.pack import builtin_pack, dump_pack
 
 runner = CliRunner()
 
@@ -108,3 +109,20 @@ def test_a_policy_file_sets_the_threshold(tmp_path: Path) -> None:
                    "--at", f"2025-03-0{day} 12:00", "--policy", str(policy))  # fmt: skip
     assert last["standing"]["status"] == "suspended"
     assert last["event"]["occurred_at"].startswith("2025-03-02 18:00:00")  # Chicago, CST
+
+
+def test_a_policy_pack_supplies_the_alarm_settings(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'alarms.db'}"
+    # Minneapolis' pack runs in Central time: 23:30 local on 31 December is 05:30 UTC on
+    # 1 January, and still counts for the old year
+    for day in ("2025-12-29", "2025-12-30", "2025-12-31"):
+        last = run(db, "alarms", "event", "9 B Ave", "--kind", "burglar", "--outcome", "false",
+                   "--at", f"{day} 23:30", "--policy", "minneapolis-2020-pilots")  # fmt: skip
+    assert last["event"]["occurred_at"].startswith("2026-01-01 05:30:00")
+    assert last["standing"]["year"] == 2025
+    assert last["standing"]["false_count"] == 3
+    assert last["standing"]["status"] == "warned"
+    packed = tmp_path / "pack.yaml"
+    packed.write_text(dump_pack(builtin_pack("baltimore-smart-2022")))
+    other = run(db, "alarms", "status", "9 B Ave", "--policy", str(packed))
+    assert other["standing"]["threshold"] == 5

@@ -105,7 +105,8 @@ def test_baltimore_numbers_from_the_seed() -> None:
     assert [(w.days, w.start, w.end) for w in tru.hours or ()] == [
         (("mon", "tue", "wed", "thu", "fri"), "07:00", "23:00")
     ]
-    assert pack.alarms.false_alarm_threshold == 5
+    assert pack.alarms.threshold == 5
+    assert pack.alarms.timezone == pack.timezone
     assert (pack.alarms.reset_month, pack.alarms.reset_day) == (1, 1)
     assert pack.timezone == "America/New_York"
 
@@ -162,7 +163,7 @@ def test_alarm_policy_status_and_exemptions() -> None:
     assert policy.officer_still_sent(AlarmKind.PANIC, verified=False)
     assert policy.officer_still_sent(AlarmKind.BURGLAR, verified=True)
     assert not policy.officer_still_sent(AlarmKind.BURGLAR, verified=False)
-    strict = AlarmPolicy(verified_still_dispatched=False, exempt_kinds=())
+    strict = AlarmPolicy(verified_gets_officer=False, panic_gets_officer=False)
     assert not strict.officer_still_sent(AlarmKind.PANIC, verified=True)
 
 
@@ -239,9 +240,9 @@ def test_unknown_responder_names_file_line_field(tmp_path: Path) -> None:
             "matches nothing",
         ),
         (
-            lambda d: d.update(alarms={"false_alarm_threshold": 5, "warning_counts": [6]}),
-            "alarms.warning_counts.0",
-            "below the threshold",
+            lambda d: d.update(alarms={"threshold": 5, "warning_at": [6]}),
+            "alarms",
+            "between 1 and threshold - 1",
         ),
         (
             lambda d: d["rules"].insert(

@@ -192,6 +192,22 @@ class AlarmPolicy(BaseModel):
         """The city's time zone."""
         return ZoneInfo(self.timezone)
 
+    def status_for(self, false_alarms_this_year: int) -> AlarmStatus:
+        """The standing of a registered site after this many counted false alarms."""
+        if false_alarms_this_year >= self.threshold:
+            return AlarmStatus.SUSPENDED
+        if any(false_alarms_this_year >= w for w in self.warning_at):
+            return AlarmStatus.WARNED
+        return AlarmStatus.ACTIVE
+
+    def officer_still_sent(self, kind: AlarmKind, verified: bool) -> bool:
+        """True if this alarm gets an officer even at a suspended site."""
+        return (
+            kind in self.exempt_kinds
+            or (self.panic_gets_officer and kind in PANIC_KINDS)
+            or (verified and self.verified_gets_officer)
+        )
+
     def counts(self, event: AlarmEvent) -> bool:
         """Does ``event`` count as a false alarm under this policy?"""
         return event.outcome in self.false_outcomes and event.kind not in self.exempt_kinds

@@ -62,6 +62,7 @@ from smart_policing.triage.alarms import (
     year_start,
 )
 from smart_policing.triage.cli import alarms_app
+from smart_policing.triage.pack import builtin_pack, builtin_packs, load_pack
 from smart_policing.triage.types import AlarmKind, AlarmOutcome, AlarmStatus
 
 __all__ = ["site_app"]
@@ -110,11 +111,20 @@ def _default_actor() -> str:
 
 
 def _policy(c: _RootContext, path: Path | None) -> AlarmPolicy:
+    """The alarm settings: a policy pack's (name or file), an AlarmPolicy file, or defaults."""
     if path is None:
         return AlarmPolicy(timezone=c.settings.timezone)
+    if str(path) in builtin_packs():
+        return builtin_pack(str(path)).alarms
     try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise _fail(f"{path}: {exc.strerror or exc}") from exc
+    try:
+        if "rules:" in text and "responders:" in text:  # a whole policy pack
+            return load_pack(path).alarms
         return load_model(path, AlarmPolicy)
-    except (DataFileError, OSError) as exc:
+    except DataFileError as exc:
         raise _fail(f"invalid alarm policy:\n{exc}") from exc
 
 
@@ -142,7 +152,10 @@ PolicyOpt = Annotated[
     Path | None,
     typer.Option(
         "--policy",
-        help="Alarm policy YAML (AlarmPolicy fields); default 5 a year, warnings at 3 and 4.",
+        help=(
+            "A policy pack (shipped name, e.g. baltimore-smart-2022, or file) whose alarm "
+            "settings apply, or a YAML of AlarmPolicy fields; default 5 a year, warnings at 3, 4."
+        ),
     ),
 ]
 AddressArg = Annotated[

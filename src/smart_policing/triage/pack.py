@@ -100,9 +100,9 @@ from pydantic import (
 )
 
 from smart_policing.datafiles import DataFileError, LocatedErrors, load_model
+from smart_policing.triage.alarms import AlarmPolicy
 from smart_policing.triage.types import (
     AlarmKind,
-    AlarmOutcome,
     AlarmStatus,
     CallFlag,
     ReportChannel,
@@ -339,59 +339,6 @@ class Responder(_Strict):
         return any(w.contains(iso_weekday, minute) for w in self.hours)
 
 
-class AlarmPolicy(_Strict):
-    """False-alarm settings (R4); the alarm registry reads them from the pack.
-
-    A site is **suspended** (no officer for unverified alarms) once it has
-    ``false_alarm_threshold`` alarms with an outcome in ``counted_outcomes`` in one
-    year; the count restarts each year on ``reset_month``/``reset_day`` (1 January).
-    Warning notices go out at each of ``warning_counts``. While suspended, a verified
-    alarm (video, audio, eyewitness) still gets an officer if
-    ``verified_still_dispatched``, and alarms of ``exempt_kinds`` (panic, robbery: a
-    person pressed it) always do.
-    """
-
-    false_alarm_threshold: int = Field(default=5, ge=1)
-    warning_counts: tuple[int, ...] = (3, 4)
-    counted_outcomes: tuple[AlarmOutcome, ...] = (AlarmOutcome.FALSE,)
-    reset_month: int = Field(default=1, ge=1, le=12)
-    reset_day: int = Field(default=1, ge=1, le=31)
-    verified_still_dispatched: bool = True
-    exempt_kinds: tuple[AlarmKind, ...] = (AlarmKind.PANIC, AlarmKind.ROBBERY)
-
-    @model_validator(mode="after")
-    def _consistent(self) -> AlarmPolicy:
-        problems: list[tuple[Loc, str]] = []
-        for i, w in enumerate(self.warning_counts):
-            if not 1 <= w < self.false_alarm_threshold:
-                problems.append(
-                    (
-                        ("warning_counts", i),
-                        f"a warning count must be 1 to {self.false_alarm_threshold - 1} "
-                        "(below the threshold)",
-                    )
-                )
-        if list(self.warning_counts) != sorted(set(self.warning_counts)):
-            problems.append((("warning_counts",), "list each count once, ascending"))
-        if self.reset_day > calendar.monthrange(2023, self.reset_month)[1]:
-            problems.append((("reset_day",), f"month {self.reset_month} has no such day"))
-        if problems:
-            raise LocatedErrors(problems)
-        return self
-
-    def status_for(self, false_alarms_this_year: int) -> AlarmStatus:
-        """The standing of a registered site after this many counted false alarms."""
-        if false_alarms_this_year >= self.false_alarm_threshold:
-            return AlarmStatus.SUSPENDED
-        if any(false_alarms_this_year >= w for w in self.warning_counts):
-            return AlarmStatus.WARNED
-        return AlarmStatus.ACTIVE
-
-    def officer_still_sent(self, kind: AlarmKind, verified: bool) -> bool:
-        """True if this alarm gets an officer even at a suspended site."""
-        return kind in self.exempt_kinds or (verified and self.verified_still_dispatched)
-
-
 class ReportChannelPolicy(_Strict):
     """Which report types one channel takes (report intake reads this)."""
 
@@ -500,6 +447,18 @@ class Pack(_Strict):
 
     _ordered: tuple[Rule, ...] = PrivateAttr(default=())
     _responders: dict[str, Responder] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _alarm_zone(cls, data: Any) -> Any:
+        """The false-alarm year runs in the pack's time zone unless the pack says otherwise."""
+        if isinstance(data, dict) and isinstance(data.get("timezone"), str):
+            alarms = data.get("alarms")
+            if alarms is None:
+                data = {**data, "alarms": {"timezone": data["timezone"]}}
+            elif isinstance(alarms, dict) and "timezone" not in alarms:
+                data = {**data, "alarms": {**alarms, "timezone": data["timezone"]}}
+        return data
 
     @field_validator("schema_version")
     @classmethod
@@ -658,22 +617,23 @@ def _alarm_conflicts(
     if not can_be_alarm:
         return []
     out: list[tuple[Loc, str]] = []
-    if policy.verified_still_dispatched and w.alarm_verified is not False:
+    if policy.verified_gets_officer and w.alarm_verified is not False:
         out.append(
             (
                 (*at, "when", "alarm_verified"),
                 "this rule sends no officer but can match a verified alarm, which "
-                "alarms.verified_still_dispatched says still gets one; add alarm_verified: false",
+                "alarms.verified_gets_officer says still gets one; add alarm_verified: false",
             )
         )
     kinds = set(w.alarm_kinds) if w.alarm_kinds is not None else set(AlarmKind)
-    exempt = sorted(kinds & set(policy.exempt_kinds))
+    always = {k for k in AlarmKind if policy.officer_still_sent(k, verified=False)}
+    exempt = sorted(kinds & always)
     if exempt:
         out.append(
             (
                 (*at, "when", "alarm_kinds"),
                 f"this rule sends no officer but can match {', '.join(exempt)} alarms, which "
-                "alarms.exempt_kinds says always get one",
+                "the alarms settings say always get one (panic_gets_officer, exempt_kinds)",
             )
         )
     return out
