@@ -388,3 +388,35 @@ alarm_status_changes = Table(
     Column("recorded_at", UtcDateTime, nullable=False),
     Index(None, "site_id", "year"),
 )
+
+# ---------------------------------------------------------------------------
+# Triage decisions (issue 4 item 6; migration 0006): every decision the API makes,
+# with the pack version it was made under. Repository: smart_policing.store.decisions.
+# ---------------------------------------------------------------------------
+
+__all__ += ["triage_decisions"]
+
+#: One row per decision. ``call`` is the canonical call JSON as decided (alarm status
+#: filled from the registry when an address matched), ``decision`` the full
+#: ``triage.engine.Decision``; the scalar columns repeat what reports filter on.
+triage_decisions = Table(
+    "triage_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("decided_at", UtcDateTime, nullable=False),
+    Column("call_id", String(64)),
+    Column("pack", String(64), nullable=False),
+    Column("pack_version", String(32), nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("responder", String(64), nullable=False),
+    Column("responder_kind", String(32), nullable=False),
+    Column("co_respond", Boolean, nullable=False),
+    Column("officer_sent", Boolean, nullable=False),
+    Column("queued", Boolean, nullable=False),
+    Column("alarm_site_id", Integer, ForeignKey("alarm_sites.id")),
+    Column("call", JSON, nullable=False),
+    Column("decision", JSON, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Index(None, "call_id"),
+    Index(None, "pack", "pack_version"),
+)
