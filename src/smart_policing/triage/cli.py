@@ -25,5 +25,6 @@ alarms_app = typer.Typer(
 from smart_policing.triage import (  # noqa: E402
     alarms_cli,  # noqa: F401
     engine_cli,  # noqa: F401
+    replay_cli,  # noqa: F401
     vocabulary_cli,  # noqa: F401
 )
