@@ -15,6 +15,10 @@ Environment variables:
 ``SMART_RATE_LIMIT_STORAGE``
     Where rate-limit counters live (``memory://`` by default; ``redis://host:6379``
     to share them between server processes).
+``SMART_TRIAGE_PACK``
+    The shipped policy pack the triage API and the alarm registry pages use when a
+    request names none (default ``baltimore-smart-2022``; see ``smart-policing triage
+    packs``).
 ``SMART_SESSION_IDLE_MINUTES``, ``SMART_LOCKOUT_THRESHOLD``
     Override the security policy's session idle timeout and lock-out threshold.
 """
@@ -31,9 +35,10 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from smart_policing.security.policy import SecurityPolicy
 
-__all__ = ["DEFAULT_TIMEZONE", "Settings", "default_database_url"]
+__all__ = ["DEFAULT_TIMEZONE", "DEFAULT_TRIAGE_PACK", "Settings", "default_database_url"]
 
 DEFAULT_TIMEZONE = "America/New_York"
+DEFAULT_TRIAGE_PACK = "baltimore-smart-2022"
 
 
 def default_database_url() -> str:
@@ -51,6 +56,7 @@ class Settings(BaseModel):
     timezone: str = DEFAULT_TIMEZONE
     security: SecurityPolicy = SecurityPolicy()
     rate_limit_storage: str = "memory://"
+    triage_pack: str = DEFAULT_TRIAGE_PACK
 
     @field_validator("timezone")
     @classmethod
@@ -59,6 +65,15 @@ class Settings(BaseModel):
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown IANA time zone {v!r} (e.g. America/New_York)") from exc
+        return v
+
+    @field_validator("triage_pack")
+    @classmethod
+    def _shipped_pack(cls, v: str) -> str:
+        from smart_policing.triage.pack import builtin_packs  # the pack files, read on use
+
+        if v not in builtin_packs():
+            raise ValueError(f"unknown triage pack {v!r} (shipped: {', '.join(builtin_packs())})")
         return v
 
     @classmethod
@@ -83,4 +98,5 @@ class Settings(BaseModel):
             timezone=timezone or env.get("SMART_TIMEZONE") or DEFAULT_TIMEZONE,
             security=SecurityPolicy.model_validate(policy),
             rate_limit_storage=env.get("SMART_RATE_LIMIT_STORAGE", "memory://"),
+            triage_pack=env.get("SMART_TRIAGE_PACK") or DEFAULT_TRIAGE_PACK,
         )

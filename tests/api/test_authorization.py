@@ -26,6 +26,13 @@ EVERYONE = frozenset(Role)
 INCIDENT_READERS = frozenset({R.ADMIN, R.ANALYST, R.SUPERVISOR, R.RECORDS})
 CALL_READERS = INCIDENT_READERS | {R.DISPATCHER}
 COMPSTAT_READERS = frozenset({R.ADMIN, R.ANALYST, R.SUPERVISOR, R.OFFICER})
+REPORT_REVIEWERS = frozenset({R.RECORDS, R.SUPERVISOR})
+REPORT_READERS = REPORT_REVIEWERS | {R.OFFICER}
+TRIAGE_DECIDERS = frozenset({R.DISPATCHER, R.SUPERVISOR, R.ADMIN})
+DECISION_READERS = frozenset({R.SUPERVISOR, R.ANALYST, R.AUDITOR, R.ADMIN})
+ALARM_READERS = frozenset({R.DISPATCHER, R.SUPERVISOR, R.RECORDS, R.ADMIN})
+ALARM_RECORDERS = frozenset({R.DISPATCHER, R.SUPERVISOR, R.RECORDS})
+REINSTATERS = frozenset({R.SUPERVISOR, R.ADMIN})
 
 #: (method, path) -> roles allowed; Role.PUBLIC stands for "not signed in"
 MATRIX: dict[tuple[str, str], frozenset[Role]] = {
@@ -49,6 +56,29 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/compstat"): COMPSTAT_READERS,
     ("GET", "/api/compstat.csv"): COMPSTAT_READERS,
     ("GET", "/api/compstat/districts"): COMPSTAT_READERS,
+    ("GET", "/report"): EVERYONE,
+    ("POST", "/report"): EVERYONE,
+    ("POST", "/api/reports/online"): EVERYONE,
+    ("POST", "/api/reports/telephone"): frozenset({R.DISPATCHER, R.RECORDS}),
+    ("POST", "/api/reports/field"): frozenset({R.OFFICER}),
+    ("GET", "/api/reports"): REPORT_READERS,
+    ("GET", "/api/reports/{case}"): REPORT_READERS,
+    ("POST", "/api/reports/{case}/transition"): REPORT_READERS,
+    ("GET", "/reports/queue"): REPORT_REVIEWERS,
+    ("GET", "/reports/{case}"): REPORT_READERS,
+    ("POST", "/reports/{case}"): REPORT_READERS,
+    ("POST", "/api/triage"): TRIAGE_DECIDERS,
+    ("GET", "/api/triage/packs"): STAFF,
+    ("GET", "/api/triage/decisions"): DECISION_READERS,
+    ("GET", "/triage/console"): TRIAGE_DECIDERS,
+    ("POST", "/triage/console/decide"): TRIAGE_DECIDERS,
+    ("GET", "/api/alarms/sites"): ALARM_READERS,
+    ("GET", "/api/alarms/sites/{site_id}/history"): ALARM_READERS,
+    ("POST", "/api/alarms/events"): ALARM_RECORDERS,
+    ("POST", "/api/alarms/sites/{site_id}/reinstate"): REINSTATERS,
+    ("GET", "/alarms"): ALARM_READERS,
+    ("GET", "/alarms/sites/{site_id}"): ALARM_READERS,
+    ("POST", "/alarms/sites/{site_id}/reinstate"): REINSTATERS,
 }
 
 

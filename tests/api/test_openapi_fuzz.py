@@ -7,6 +7,7 @@ calls and district polygons, and an audit log that grows as the test runs.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,7 +21,10 @@ from smart_policing.data.synth import CityParams, generate_city
 from smart_policing.model.boundaries import BoundaryKind
 from smart_policing.security.roles import STAFF_ROLES
 from smart_policing.store import make_engine, upgrade
+from smart_policing.store.alarms import record_event
 from smart_policing.store.users import add_user, create_api_token
+from smart_policing.triage.pack import builtin_pack
+from smart_policing.triage.types import AlarmKind, AlarmOutcome
 from webhelpers import POLICY, make_app
 
 TOKEN: dict[str, str] = {}
@@ -43,6 +47,18 @@ def fuzz_engine(tmp_path_factory: pytest.TempPathFactory) -> Any:
         engine, root / "city" / "part1_crime.csv", builtin_mapping("baltimore-part1"), timezone=tz
     )
     import_file(engine, root / "city" / "cad_calls.csv", builtin_mapping("cad"), timezone=tz)
+    # a suspended alarm site (id 1) and a warned one, so the alarm routes have records
+    policy = builtin_pack("baltimore-smart-2022").alarms
+    for n, address in enumerate(["1 Fuzz Street"] * 5 + ["2 Fuzz Street"] * 3):
+        record_event(
+            engine,
+            address,
+            occurred_at=datetime.now(UTC) - timedelta(minutes=30 - n),
+            kind=AlarmKind.BURGLAR,
+            outcome=AlarmOutcome.FALSE,
+            policy=policy,
+            actor="fuzz-setup",
+        )
     add_user(engine, "fuzzer", "a long enough passphrase", STAFF_ROLES, policy=POLICY)
     TOKEN["value"], _ = create_api_token(engine, "fuzzer", "fuzz", policy=POLICY)
     yield engine
@@ -66,6 +82,15 @@ def test_no_request_gets_a_server_error(api_schema: Any) -> None:
     assert "GET /api/compstat" in labels
     assert "GET /api/incidents" in labels
     assert "POST /api/auth/token" in labels
+    assert {
+        "POST /api/triage",
+        "GET /api/triage/packs",
+        "GET /api/triage/decisions",
+        "GET /api/alarms/sites",
+        "GET /api/alarms/sites/{site_id}/history",
+        "POST /api/alarms/events",
+        "POST /api/alarms/sites/{site_id}/reinstate",
+    } <= set(labels)
     statuses: dict[str, set[int]] = {}
 
     def fuzz_operation(operation: Any) -> None:

@@ -24,7 +24,17 @@ from smart_policing import __version__
 from smart_policing.api.audit import AuditMiddleware
 from smart_policing.api.pages import install_filters, render
 from smart_policing.api.ratelimit import RateLimiter
-from smart_policing.api.routers import audit, auth, compstat, docs, home, records
+from smart_policing.api.routers import (
+    alarms,
+    audit,
+    auth,
+    compstat,
+    docs,
+    home,
+    records,
+    reports,
+    triage,
+)
 from smart_policing.api.security import AuthError, check_route_declarations
 from smart_policing.compstat import ReportCache
 from smart_policing.settings import Settings
@@ -126,7 +136,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.rate_limiter = RateLimiter(settings.rate_limit_storage)
     app.state.compstat_cache = ReportCache()
     app.mount("/static", StaticFiles(directory=str(web / "static")), name="static")
-    for module in (home, auth, docs, compstat, records, audit):
+    for module in (home, auth, docs, compstat, records, audit, reports, triage, alarms):
         app.include_router(module.router)
     app.add_exception_handler(AuthError, _auth_error)
     app.add_middleware(AuditMiddleware, engine=engine)

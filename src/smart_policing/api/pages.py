@@ -31,6 +31,13 @@ NAV: tuple[tuple[str, str, frozenset[Role]], ...] = (
         "/records/calls",
         frozenset({Role.ADMIN, Role.ANALYST, Role.SUPERVISOR, Role.DISPATCHER, Role.RECORDS}),
     ),
+    ("Console", "/triage/console", frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})),
+    (
+        "Alarms",
+        "/alarms",
+        frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.RECORDS, Role.ADMIN}),
+    ),
+    ("Reports", "/reports/queue", frozenset({Role.RECORDS, Role.SUPERVISOR})),
     ("Audit log", "/audit", frozenset({Role.AUDITOR})),
     ("API", "/docs", frozenset(Role) - {Role.PUBLIC}),
 )
