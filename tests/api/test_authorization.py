@@ -32,6 +32,8 @@ ALARM_READERS = frozenset({R.DISPATCHER, R.SUPERVISOR, R.RECORDS, R.ADMIN})
 ALARM_RECORDERS = frozenset({R.DISPATCHER, R.SUPERVISOR, R.RECORDS})
 REINSTATERS = frozenset({R.SUPERVISOR, R.ADMIN})
 
+WHATIF_READERS = frozenset({R.ADMIN, R.ANALYST, R.SUPERVISOR})
+
 #: (method, path) -> roles allowed; Role.PUBLIC stands for "not signed in"
 MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/"): STAFF,
@@ -59,6 +61,9 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/triage/decisions"): DECISION_READERS,
     ("GET", "/triage/console"): TRIAGE_DECIDERS,
     ("POST", "/triage/console/decide"): TRIAGE_DECIDERS,
+    ("GET", "/triage/whatif"): WHATIF_READERS,
+    ("GET", "/api/triage/whatif"): WHATIF_READERS,
+    ("GET", "/api/triage/whatif.csv"): WHATIF_READERS,
     ("GET", "/api/alarms/sites"): ALARM_READERS,
     ("GET", "/api/alarms/sites/{site_id}/history"): ALARM_READERS,
     ("POST", "/api/alarms/events"): ALARM_RECORDERS,

@@ -33,6 +33,7 @@ from smart_policing.api.routers import (
     home,
     records,
     triage,
+    whatif,
 )
 from smart_policing.api.security import AuthError, check_route_declarations
 from smart_policing.compstat import ReportCache
@@ -135,7 +136,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.rate_limiter = RateLimiter(settings.rate_limit_storage)
     app.state.compstat_cache = ReportCache()
     app.mount("/static", StaticFiles(directory=str(web / "static")), name="static")
-    for module in (home, auth, docs, compstat, records, audit, triage, alarms):
+    for module in (home, auth, docs, compstat, records, audit, triage, alarms, whatif):
         app.include_router(module.router)
     app.add_exception_handler(AuthError, _auth_error)
     app.add_middleware(AuditMiddleware, engine=engine)

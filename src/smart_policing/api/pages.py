@@ -32,6 +32,7 @@ NAV: tuple[tuple[str, str, frozenset[Role]], ...] = (
         frozenset({Role.ADMIN, Role.ANALYST, Role.SUPERVISOR, Role.DISPATCHER, Role.RECORDS}),
     ),
     ("Console", "/triage/console", frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})),
+    ("What-if", "/triage/whatif", frozenset({Role.ANALYST, Role.SUPERVISOR, Role.ADMIN})),
     (
         "Alarms",
         "/alarms",

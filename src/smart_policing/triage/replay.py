@@ -86,6 +86,7 @@ __all__ = [
     "officer_seconds",
     "read_csv",
     "replay",
+    "report_csv",
     "report_csv_rows",
     "write_csv",
 ]
@@ -712,6 +713,11 @@ def _csv_text(rows: Iterable[BreakdownRow]) -> str:
             ]
         )
     return buf.getvalue()
+
+
+def report_csv(report: ReplayReport) -> str:
+    """:func:`report_csv_rows` as CSV text (columns :data:`CSV_COLUMNS`)."""
+    return _csv_text(report_csv_rows(report))
 
 
 def write_csv(report: ReplayReport, path: str | Path) -> int:
