@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from smart_policing.api import create_app
+from smart_policing.reports import Accepted, Actor, ReportAction, assess, intake_rules
 from smart_policing.security.policy import SecurityPolicy
 from smart_policing.security.roles import Role
 from smart_policing.settings import Settings
+from smart_policing.store.reports import StoredReport, submit_report, transition_report
 from smart_policing.store.users import add_user
+from smart_policing.triage.pack import builtin_pack
+from smart_policing.triage.types import ReportChannel
 
 PASSWORD = "correct horse battery staple"
 POLICY = SecurityPolicy()
@@ -52,3 +58,33 @@ def sign_in(client: TestClient, name: str, password: str = PASSWORD, next_path: 
         follow_redirects=False,
     )
     return reply.status_code
+
+
+ONLINE_REPORT: dict[str, Any] = {
+    "call_type": "larceny",
+    "occurred_from": "2025-06-01T20:00",
+    "occurred_to": "2025-06-02T07:30",
+    "address": "123 N. Main Street",
+    "description": "My bicycle was taken from the front porch overnight.",
+    "property_items": [{"description": "red bicycle", "value": "249.99"}],
+    "contact": {"name": "Rita Resident", "email": "rita@example.org"},
+    "screening": {"suspect_present": False, "injury": False, "weapon": False, "in_progress": False},
+}
+
+
+def seed_report(
+    engine: Engine,
+    now: datetime = datetime(2025, 6, 2, 16, 0, tzinfo=UTC),
+    *,
+    reviewed_by: str | None = None,
+) -> StoredReport:
+    """File ``ONLINE_REPORT`` anonymously (the first of 2025 is ``R25-000001``), and
+    have records clerk ``reviewed_by`` review it."""
+    rules = intake_rules(builtin_pack("baltimore-smart-2022"))
+    result = assess(ReportChannel.ONLINE, ONLINE_REPORT, rules, now)
+    assert isinstance(result, Accepted), result
+    report = submit_report(engine, result, rules=rules, actor=None, now=now).report
+    if reviewed_by is not None:
+        clerk = Actor(reviewed_by, frozenset({Role.RECORDS}))
+        report = transition_report(engine, report.case_number, ReportAction.REVIEW, clerk, now=now)
+    return report

@@ -26,6 +26,8 @@ EVERYONE = frozenset(Role)
 INCIDENT_READERS = frozenset({R.ADMIN, R.ANALYST, R.SUPERVISOR, R.RECORDS})
 CALL_READERS = INCIDENT_READERS | {R.DISPATCHER}
 COMPSTAT_READERS = frozenset({R.ADMIN, R.ANALYST, R.SUPERVISOR, R.OFFICER})
+REPORT_REVIEWERS = frozenset({R.RECORDS, R.SUPERVISOR})
+REPORT_READERS = REPORT_REVIEWERS | {R.OFFICER}
 TRIAGE_DECIDERS = frozenset({R.DISPATCHER, R.SUPERVISOR, R.ADMIN})
 DECISION_READERS = frozenset({R.SUPERVISOR, R.ANALYST, R.AUDITOR, R.ADMIN})
 ALARM_READERS = frozenset({R.DISPATCHER, R.SUPERVISOR, R.RECORDS, R.ADMIN})
@@ -56,6 +58,17 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/compstat"): COMPSTAT_READERS,
     ("GET", "/api/compstat.csv"): COMPSTAT_READERS,
     ("GET", "/api/compstat/districts"): COMPSTAT_READERS,
+    ("GET", "/report"): EVERYONE,
+    ("POST", "/report"): EVERYONE,
+    ("POST", "/api/reports/online"): EVERYONE,
+    ("POST", "/api/reports/telephone"): frozenset({R.DISPATCHER, R.RECORDS}),
+    ("POST", "/api/reports/field"): frozenset({R.OFFICER}),
+    ("GET", "/api/reports"): REPORT_READERS,
+    ("GET", "/api/reports/{case}"): REPORT_READERS,
+    ("POST", "/api/reports/{case}/transition"): REPORT_READERS,
+    ("GET", "/reports/queue"): REPORT_REVIEWERS,
+    ("GET", "/reports/{case}"): REPORT_READERS,
+    ("POST", "/reports/{case}"): REPORT_READERS,
     ("POST", "/api/triage"): TRIAGE_DECIDERS,
     ("GET", "/api/triage/packs"): STAFF,
     ("GET", "/api/triage/decisions"): DECISION_READERS,

@@ -32,6 +32,7 @@ from smart_policing.api.routers import (
     docs,
     home,
     records,
+    reports,
     triage,
     whatif,
 )
@@ -136,7 +137,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.rate_limiter = RateLimiter(settings.rate_limit_storage)
     app.state.compstat_cache = ReportCache()
     app.mount("/static", StaticFiles(directory=str(web / "static")), name="static")
-    for module in (home, auth, docs, compstat, records, audit, triage, alarms, whatif):
+    for module in (home, auth, docs, compstat, records, audit, reports, triage, alarms, whatif):
         app.include_router(module.router)
     app.add_exception_handler(AuthError, _auth_error)
     app.add_middleware(AuditMiddleware, engine=engine)

@@ -420,3 +420,106 @@ triage_decisions = Table(
     Index(None, "call_id"),
     Index(None, "pack", "pack_version"),
 )
+
+# ---------------------------------------------------------------------------
+# Report intake (issue 4 item 4; migration 0007). Rules: smart_policing.reports;
+# repository: smart_policing.store.reports.
+# ---------------------------------------------------------------------------
+
+__all__ += [
+    "report_idempotency",
+    "report_items",
+    "report_refusals",
+    "report_sequences",
+    "report_transitions",
+    "reports",
+]
+
+#: One row per report. ``case_number`` = ``format_case_number(case_year, case_seq)``;
+#: times in UTC (converted from the reporter's local time); ``address`` as written and
+#: its normalised key for staff, ``block_address`` (block level) for anything public;
+#: ``contact`` (name, phone, e-mail) is personal data: stored, never logged or published.
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_number", String(16), nullable=False, unique=True),
+    Column("case_year", Integer, nullable=False),
+    Column("case_seq", Integer, nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("call_type", String(32), nullable=False),
+    Column("occurred_from", UtcDateTime, nullable=False),
+    Column("occurred_to", UtcDateTime, nullable=False),
+    Column("address", Text, nullable=False),
+    Column("address_key", Text, nullable=False),
+    Column("block_address", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("contact", JSON),
+    Column("pack", String(64), nullable=False),
+    Column("pack_version", String(32), nullable=False),
+    Column("submitted_by", String(64)),  # user name; None for an anonymous online report
+    Column("submitted_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("incident_id", Integer),  # the record an approval created
+    UniqueConstraint("case_year", "case_seq"),
+    # the review queue (by status, oldest first) and an officer's own reports
+    Index(None, "status", "case_year", "case_seq"),
+    Index(None, "submitted_by", "case_year", "case_seq"),
+)
+
+#: Property lost, stolen or damaged (value in cents).
+report_items = Table(
+    "report_items",
+    metadata,
+    Column("report_id", Integer, ForeignKey("reports.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("description", Text, nullable=False),
+    Column("value_cents", Integer, nullable=False),
+    Column("serial_number", String(64)),
+)
+
+#: Every move of a report (``submit`` first), who made it and their note.
+report_transitions = Table(
+    "report_transitions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("report_id", Integer, ForeignKey("reports.id"), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("from_status", String(16)),
+    Column("to_status", String(16), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("note", Text),
+    Index(None, "report_id", "id"),
+)
+
+#: A field client's ``Idempotency-Key`` per user: a retry returns the first report.
+report_idempotency = Table(
+    "report_idempotency",
+    metadata,
+    Column("actor", String(64), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("request_sha256", String(64), nullable=False),
+    Column("report_id", Integer, ForeignKey("reports.id"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+#: The last case sequence number given out per calendar year.
+report_sequences = Table(
+    "report_sequences",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("last_seq", Integer, nullable=False),
+)
+
+#: Screening refusals ("call 911 now"): counted by local day, channel and signs
+#: (comma-separated ``EmergencySign`` values); nothing the reporter typed is kept.
+report_refusals = Table(
+    "report_refusals",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("channel", String(16), primary_key=True),
+    Column("signs", String(128), primary_key=True),
+    Column("count", Integer, nullable=False),
+)
