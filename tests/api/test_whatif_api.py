@@ -14,9 +14,9 @@ from sqlalchemy import Engine
 from smart_policing.data import builtin_mapping, import_file
 from smart_policing.data.synth import CityParams, generate_city
 from smart_policing.security.roles import Role
+from smart_policing.store.calls import load_calls
 from smart_policing.triage.pack import builtin_pack
 from smart_policing.triage.replay import replay
-from smart_policing.triage.replay_cli import load_calls
 
 TZ = "America/New_York"
 

@@ -26,24 +26,22 @@ invalid pack, map or availability file), with a message naming the file.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import polars as pl
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
-from sqlalchemy import Engine, select
 
 from smart_policing.data.mapping import BUILTIN_FORMATS, builtin_mapping
 from smart_policing.data.pipeline import parsed_chunks
 from smart_policing.data.reader import CsvSource, UnusableFileError
 from smart_policing.data.transform import ColumnResolver
 from smart_policing.datafiles import DataFileError
-from smart_policing.store import tables as t
+from smart_policing.store.calls import REPLAY_COLUMNS, load_calls
 from smart_policing.triage.cli import triage_app
 from smart_policing.triage.engine_cli import _pack
 from smart_policing.triage.replay import (
@@ -62,20 +60,6 @@ __all__ = ["REPLAY_COLUMNS", "load_calls", "read_calls_file", "replay_cmd"]
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console()
-
-REPLAY_COLUMNS: tuple[str, ...] = (
-    "call_id",
-    "agency",
-    "received_at",
-    "dispatched_at",
-    "cleared_at",
-    "call_type_code",
-    "priority",
-    "district",
-    "source_channel",
-    "self_initiated",
-)
-"""The stored call columns a replay reads."""
 
 
 def _fail(message: str) -> typer.Exit:
@@ -118,47 +102,6 @@ def read_calls_file(
         frame = frame.filter(first).rename({"_key": "call_id"})
         frame = frame.select(pl.exclude("^_.*$"))
     return frame, rejected
-
-
-def _utc_bound(day: date, timezone: str) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone))
-
-
-def load_calls(
-    engine: Engine,
-    *,
-    start: date | None = None,
-    end: date | None = None,
-    timezone: str = "UTC",
-) -> pl.DataFrame:
-    """The stored calls (:data:`REPLAY_COLUMNS`) received from local date ``start`` to
-    ``end`` (both inclusive, in ``timezone``), oldest first; times in UTC."""
-    c = t.calls
-    query = select(*(c.c[name] for name in REPLAY_COLUMNS)).order_by(c.c.received_at, c.c.id)
-    if start is not None:
-        query = query.where(c.c.received_at >= _utc_bound(start, timezone))
-    if end is not None:
-        query = query.where(c.c.received_at < _utc_bound(end + timedelta(days=1), timezone))
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    ts = pl.Datetime("us", "UTC")
-    schema: dict[str, pl.DataType] = {
-        "call_id": pl.String(),
-        "agency": pl.String(),
-        "received_at": ts,
-        "dispatched_at": ts,
-        "cleared_at": ts,
-        "call_type_code": pl.String(),
-        "priority": pl.Int64(),
-        "district": pl.String(),
-        "source_channel": pl.String(),
-        "self_initiated": pl.Boolean(),
-    }
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in REPLAY_COLUMNS]
-    return pl.DataFrame(
-        {name: list(col) for name, col in zip(REPLAY_COLUMNS, columns, strict=True)},
-        schema=schema,
-    )
 
 
 def _agency_map(name: str | None, file: Path | None) -> AgencyMap:

@@ -27,6 +27,7 @@ from smart_policing.api.security import Principal, allow
 from smart_policing.security.roles import Role
 from smart_policing.settings import Settings
 from smart_policing.store import tables as t
+from smart_policing.store.calls import load_calls
 from smart_policing.triage.pack import builtin_pack, builtin_packs
 from smart_policing.triage.replay import (
     Breakdown,
@@ -35,7 +36,6 @@ from smart_policing.triage.replay import (
     replay,
     report_csv,
 )
-from smart_policing.triage.replay_cli import load_calls
 
 __all__ = ["WhatIfQuery", "router"]
 
