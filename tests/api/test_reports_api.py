@@ -4,6 +4,7 @@ channel, field-level 422s, the rate limit, roles, review and approval."""
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -224,3 +225,45 @@ def test_review_approve_and_who_sees_what(
     assert online_case in records
     assert "rita@example.org" not in records
     assert "bicycle" not in records
+
+
+def _idempotency(html: str) -> str:
+    found = re.search(r'name="idempotency_key" value="([^"]+)"', html)
+    assert found, "the field form carries an idempotency key"
+    return found.group(1)
+
+
+def test_tru_and_field_forms(engine: Engine, signed_in_client: Callable[..., TestClient]) -> None:
+    clerk = signed_in_client(Role.RECORDS)
+    page = clerk.get("/reports/new/telephone")
+    assert page.status_code == 200
+    assert 'action="/reports/new/telephone"' in page.text
+    assert 'name="screening_weapon"' in page.text  # TRU asks the screening questions
+    filed = clerk.post("/reports/new/telephone", data={**FORM, "csrf_token": form_csrf(page.text)})
+    assert filed.status_code == 201
+    assert 'id="case-number">R' in filed.text
+    emergency = clerk.post(
+        "/reports/new/telephone",
+        data={**FORM, "screening_weapon": "yes", "csrf_token": form_csrf(page.text)},
+    )
+    assert "911" in emergency.text
+    assert _count(engine, t.reports) == 1
+
+    officer = signed_in_client(Role.OFFICER)
+    form = officer.get("/reports/new/field")
+    assert 'name="screening_weapon"' not in form.text  # the officer is the response
+    key = _idempotency(form.text)
+    data = {k: v for k, v in FORM.items() if not k.startswith("screening_")}
+    data |= {"csrf_token": form_csrf(form.text), "idempotency_key": key}
+    first = officer.post("/reports/new/field", data=data)
+    assert first.status_code == 201
+    again = officer.post("/reports/new/field", data=data)  # a retry after a dropped reply
+    assert again.status_code == 200
+    case = re.search(r'id="case-number">(R[0-9-]+)<', first.text)
+    assert case
+    assert case.group(1) in again.text
+    assert _count(engine, t.reports) == 2
+    # a dispatcher takes telephone reports but does not file field reports
+    dispatcher = signed_in_client(Role.DISPATCHER)
+    assert dispatcher.get("/reports/new/telephone").status_code == 200
+    assert dispatcher.get("/reports/new/field").status_code == 403

@@ -39,6 +39,8 @@ NAV: tuple[tuple[str, str, frozenset[Role]], ...] = (
         frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.RECORDS, Role.ADMIN}),
     ),
     ("Reports", "/reports/queue", frozenset({Role.RECORDS, Role.SUPERVISOR})),
+    ("TRU report", "/reports/new/telephone", frozenset({Role.DISPATCHER, Role.RECORDS})),
+    ("Field report", "/reports/new/field", frozenset({Role.OFFICER})),
     ("Audit log", "/audit", frozenset({Role.AUDITOR})),
     ("API", "/docs", frozenset(Role) - {Role.PUBLIC}),
 )

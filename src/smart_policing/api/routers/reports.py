@@ -78,6 +78,11 @@ TELEPHONE_TAKERS = (Role.DISPATCHER, Role.RECORDS)
 DEFAULT_PACK = "baltimore-smart-2022"
 REPORT_CSRF_COOKIE = "sp_report_csrf"
 FORM_ITEMS = 3  # property rows on the online form
+FORM_ACTIONS = {
+    ReportChannel.ONLINE: "/report",
+    ReportChannel.TELEPHONE: "/reports/new/telephone",
+    ReportChannel.FIELD: "/reports/new/field",
+}
 
 CaseNumber = Annotated[
     str, Path(max_length=16, description="e.g. R25-000123", examples=["R25-000001"])
@@ -437,9 +442,11 @@ def _form_page(
     errors: dict[str, str] | None = None,
     status: int = 200,
     notice: str | None = None,
+    channel: ReportChannel = ReportChannel.ONLINE,
 ) -> HTMLResponse:
     token = who.csrf_token if who.via == "session" and who.csrf_token else new_secret()
-    types = [(i, rules.label(i)) for i in rules.types_for(ReportChannel.ONLINE)]
+    types = [(i, rules.label(i)) for i in rules.types_for(channel)]
+    key = (values or {}).get("idempotency_key") or new_secret()
     page = render(
         request,
         "report_form.html",
@@ -451,6 +458,10 @@ def _form_page(
             "errors": errors or {},
             "item_rows": range(FORM_ITEMS),
             "notice": notice,
+            "channel": channel.value,
+            "action": FORM_ACTIONS[channel],
+            "screened": channel is not ReportChannel.FIELD,
+            "idempotency_key": key if channel is ReportChannel.FIELD else None,
         },
         status_code=status,
     )
@@ -519,15 +530,15 @@ def _form_field(error: FieldError, rows: list[int]) -> str:
     return head
 
 
-@router.post("/report", response_class=HTMLResponse, include_in_schema=False)
-async def report_submit(
+async def _submit_form(
     request: Request,
     engine: EngineDep,
-    settings: SettingsDep,
-    rules: RulesDep,
-    who: Annotated[Principal, Depends(anonymous())],
+    settings: Settings,
+    rules: IntakeRules,
+    who: Principal,
+    channel: ReportChannel,
 ) -> Response:
-    """File the online form: the case number, the 911 message, or the form with errors."""
+    """File a report form: the case number, the 911 message, or the form with errors."""
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     if who.via != "session":  # signed-in users' forms were checked against their session
@@ -542,26 +553,49 @@ async def report_submit(
                 values=values,
                 status=400,
                 notice="The form expired; check your answers and submit again.",
+                channel=channel,
             )
     data, rows = _form_data(form)
+    if channel is ReportChannel.FIELD:
+        data.pop("screening", None)  # the officer is the emergency response
     now = datetime.now(UTC)
-    result = assess(ReportChannel.ONLINE, data, rules, now)
+    result = assess(channel, data, rules, now)
     if isinstance(result, Emergency):
         record_refusal(engine, result, timezone=rules.timezone, now=now)
-        note_records(request, "report", outcome="call-911", channel="online")
+        note_records(request, "report", outcome="call-911", channel=channel.value)
         return render(request, "report_done.html", {"emergency": EMERGENCY_MESSAGE})
     if isinstance(result, Invalid):
-        note_records(request, "report", outcome="invalid", channel="online")
+        note_records(request, "report", outcome="invalid", channel=channel.value)
         errors: dict[str, str] = {}
         for error in result.errors:
             errors.setdefault(_form_field(error, rows), error.message)
-        return _form_page(request, settings, rules, who, values=values, errors=errors, status=422)
+        return _form_page(
+            request, settings, rules, who, values=values, errors=errors, status=422, channel=channel
+        )
     assert isinstance(result, Accepted)
-    stored = submit_report(
-        engine, result, rules=rules, actor=who.user.username if who.user else None, now=now
-    )
+    key = _text(form, "idempotency_key") if channel is ReportChannel.FIELD else ""
+    try:
+        stored = submit_report(
+            engine,
+            result,
+            rules=rules,
+            actor=who.user.username if who.user else None,
+            idempotency_key=key[:128] or None,
+            now=now,
+        )
+    except IdempotencyConflict:
+        return _form_page(
+            request,
+            settings,
+            rules,
+            who,
+            values={k: v for k, v in values.items() if k != "idempotency_key"},
+            status=409,
+            notice="This form was already filed with other answers; start a new report.",
+            channel=channel,
+        )
     report = stored.report
-    note_records(request, "report", ids=[report.case_number], channel="online")
+    note_records(request, "report", ids=[report.case_number], channel=channel.value)
     page = render(
         request,
         "report_done.html",
@@ -570,10 +604,69 @@ async def report_submit(
             "block_address": report.block_address,
             "call_type_label": rules.label(report.call_type),
         },
-        status_code=201,
+        status_code=201 if stored.created else 200,
     )
-    page.delete_cookie(REPORT_CSRF_COOKIE, path="/report")
+    if channel is ReportChannel.ONLINE:
+        page.delete_cookie(REPORT_CSRF_COOKIE, path="/report")
     return page
+
+
+@router.post("/report", response_class=HTMLResponse, include_in_schema=False)
+async def report_submit(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    rules: RulesDep,
+    who: Annotated[Principal, Depends(anonymous())],
+) -> Response:
+    """File the online form: the case number, the 911 message, or the form with errors."""
+    return await _submit_form(request, engine, settings, rules, who, ReportChannel.ONLINE)
+
+
+@router.get("/reports/new/telephone", response_class=HTMLResponse, include_in_schema=False)
+def telephone_form(
+    request: Request,
+    settings: SettingsDep,
+    rules: RulesDep,
+    who: Annotated[Principal, Depends(allow(*TELEPHONE_TAKERS))],
+) -> HTMLResponse:
+    """The Telephone Reporting Unit's form (screening questions asked first)."""
+    return _form_page(request, settings, rules, who, channel=ReportChannel.TELEPHONE)
+
+
+@router.post("/reports/new/telephone", response_class=HTMLResponse, include_in_schema=False)
+async def telephone_submit(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    rules: RulesDep,
+    who: Annotated[Principal, Depends(allow(*TELEPHONE_TAKERS))],
+) -> Response:
+    """File a telephone report."""
+    return await _submit_form(request, engine, settings, rules, who, ReportChannel.TELEPHONE)
+
+
+@router.get("/reports/new/field", response_class=HTMLResponse, include_in_schema=False)
+def field_form(
+    request: Request,
+    settings: SettingsDep,
+    rules: RulesDep,
+    who: Annotated[Principal, Depends(allow(Role.OFFICER))],
+) -> HTMLResponse:
+    """An officer's field report form (a retried submission never files twice)."""
+    return _form_page(request, settings, rules, who, channel=ReportChannel.FIELD)
+
+
+@router.post("/reports/new/field", response_class=HTMLResponse, include_in_schema=False)
+async def field_submit(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    rules: RulesDep,
+    who: Annotated[Principal, Depends(allow(Role.OFFICER))],
+) -> Response:
+    """File a field report (the form's idempotency key makes a retry return the first)."""
+    return await _submit_form(request, engine, settings, rules, who, ReportChannel.FIELD)
 
 
 # ---------------------------------------------------------------- review pages
