@@ -17,24 +17,25 @@ context.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Protocol, runtime_checkable
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
 
+from smart_policing.cli_support import JsonOpt, err
+from smart_policing.cli_support import RootContext as RootContext
+from smart_policing.cli_support import emit as _emit
+from smart_policing.cli_support import fail as _fail
+from smart_policing.cli_support import root_context as _root
 from smart_policing.compstat.core import CompstatError, CompstatQuery, CompstatReport, report_to_csv
 from smart_policing.compstat.groups import GroupSet, load_groups
 from smart_policing.compstat.population import UcrPopulationError, read_ucr_population
 from smart_policing.compstat.service import add_population, city_population, compstat_report
 from smart_policing.compstat.summary import rebuild_summary
 from smart_policing.datafiles import DataFileError
-from smart_policing.settings import Settings
 
 __all__ = ["compstat_app", "population_app"]
 
@@ -46,42 +47,7 @@ population_app = typer.Typer(
 )
 compstat_app.add_typer(population_app, name="population")
 
-err = Console(stderr=True, soft_wrap=True)
-out = Console()
 
-
-@runtime_checkable
-class RootContext(Protocol):
-    """What the root command's context object offers (smart_policing.cli.Context)."""
-
-    settings: Settings
-    as_json: bool
-
-    def engine(self, *, migrate: bool = True) -> Engine: ...
-
-
-def _root(ctx: typer.Context, as_json: bool) -> RootContext:
-    obj = ctx.find_root().obj
-    assert isinstance(obj, RootContext), "run through the smart-policing root command"
-    obj.as_json = obj.as_json or as_json
-    return obj
-
-
-def _emit(c: RootContext, data: Any, human: str | Table) -> None:
-    if c.as_json:
-        typer.echo(json.dumps(data, indent=2, default=str))
-    else:
-        out.print(human)
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/] {message}")
-    return typer.Exit(2)
-
-
-JsonOpt = Annotated[
-    bool, typer.Option("--json", help="Print machine-readable JSON (as the global --json).")
-]
 CityOpt = Annotated[str, typer.Option("--city", help="City (its group and population files).")]
 
 

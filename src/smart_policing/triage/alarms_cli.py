@@ -24,20 +24,21 @@ request the registry refuses (e.g. reinstating a site that is not suspended).
 from __future__ import annotations
 
 import getpass
-import json
 from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, Protocol, runtime_checkable
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
 
+from smart_policing.cli_support import JsonOpt
+from smart_policing.cli_support import RootContext as _RootContext
+from smart_policing.cli_support import emit as _emit
+from smart_policing.cli_support import fail as _fail
+from smart_policing.cli_support import root_context as _root
 from smart_policing.datafiles import DataFileError, load_model
-from smart_policing.settings import Settings
 from smart_policing.store.alarms import (
     AlarmRegistryError,
     AlarmSite,
@@ -69,38 +70,6 @@ __all__ = ["site_app"]
 
 site_app = typer.Typer(help="Alarm sites and their permits.", no_args_is_help=True)
 alarms_app.add_typer(site_app, name="site")
-
-err = Console(stderr=True, soft_wrap=True)
-out = Console()
-
-
-@runtime_checkable
-class _RootContext(Protocol):
-    """What the root command's context object offers (smart_policing.cli.Context)."""
-
-    settings: Settings
-    as_json: bool
-
-    def engine(self, *, migrate: bool = True) -> Engine: ...
-
-
-def _root(ctx: typer.Context, as_json: bool) -> _RootContext:
-    obj = ctx.find_root().obj
-    assert isinstance(obj, _RootContext), "run through the smart-policing root command"
-    obj.as_json = obj.as_json or as_json
-    return obj
-
-
-def _emit(c: _RootContext, data: Any, human: str | Table) -> None:
-    if c.as_json:
-        typer.echo(json.dumps(data, indent=2, default=str))
-    else:
-        out.print(human)
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/] {message}")
-    return typer.Exit(2)
 
 
 def _default_actor() -> str:
@@ -139,9 +108,6 @@ def _local_time(text: str | None, zone: str) -> datetime:
     return moment if moment.utcoffset() is not None else moment.replace(tzinfo=ZoneInfo(zone))
 
 
-JsonOpt = Annotated[
-    bool, typer.Option("--json", help="Print machine-readable JSON (as the global --json).")
-]
 ActorOpt = Annotated[
     str | None,
     typer.Option(

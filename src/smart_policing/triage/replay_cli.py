@@ -36,6 +36,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from smart_policing.cli_support import root_context as _root
 from smart_policing.data.mapping import BUILTIN_FORMATS, builtin_mapping
 from smart_policing.data.pipeline import parsed_chunks
 from smart_policing.data.reader import CsvSource, UnusableFileError
@@ -54,7 +55,6 @@ from smart_policing.triage.replay import (
     write_csv,
 )
 from smart_policing.triage.vocabulary import DEFAULT_MAP, AgencyMap, builtin_map, load_map
-from smart_policing.triage.vocabulary_cli import _root
 
 __all__ = ["REPLAY_COLUMNS", "load_calls", "read_calls_file", "replay_cmd"]
 

@@ -22,20 +22,21 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import json
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import IO, Annotated, Any, Protocol, runtime_checkable
+from typing import IO, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
+from smart_policing.cli_support import JsonOpt, err, out
+from smart_policing.cli_support import emit as _emit
+from smart_policing.cli_support import fail as _fail
+from smart_policing.cli_support import root_context as _root
 from smart_policing.datafiles import DataFileError
-from smart_policing.settings import Settings
 from smart_policing.triage.cli import triage_app
 from smart_policing.triage.vocabulary import (
     DEFAULT_MAP,
@@ -55,43 +56,6 @@ __all__ = [
     "map_check_cmd",
     "read_csv_codes",
     "unmapped_after_import",
-]
-
-err = Console(stderr=True, soft_wrap=True)
-out = Console()
-
-
-@runtime_checkable
-class _RootContext(Protocol):
-    """What the root command's context object offers (smart_policing.cli.Context)."""
-
-    settings: Settings
-    as_json: bool
-
-    def engine(self, *, migrate: bool = True) -> Engine: ...
-
-
-def _root(ctx: typer.Context, as_json: bool) -> _RootContext:
-    obj = ctx.find_root().obj
-    assert isinstance(obj, _RootContext), "run through the smart-policing root command"
-    obj.as_json = obj.as_json or as_json
-    return obj
-
-
-def _emit(c: _RootContext, data: Any, human: str | Table) -> None:
-    if c.as_json:
-        typer.echo(json.dumps(data, indent=2, default=str))
-    else:
-        out.print(human)
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/] {message}")
-    return typer.Exit(2)
-
-
-JsonOpt = Annotated[
-    bool, typer.Option("--json", help="Print machine-readable JSON (as the global --json).")
 ]
 
 
