@@ -8,7 +8,6 @@ machine-readable. Exit status: 0 success, 1 failure while working, 2 unusable in
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import sys
@@ -17,11 +16,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy import Engine
 
+from smart_policing.cli_support import JsonOpt, err
+from smart_policing.cli_support import emit as _emit
 from smart_policing.compstat import refresh_summary
 from smart_policing.compstat.cli import compstat_app
 from smart_policing.data.boundaries import import_boundaries
@@ -70,9 +70,6 @@ app.add_typer(compstat_app, name="compstat")
 app.add_typer(alarms_app, name="alarms")
 app.add_typer(triage_app, name="triage")
 
-err = Console(stderr=True, soft_wrap=True)
-out = Console()
-
 
 @dataclass
 class Context:
@@ -120,23 +117,11 @@ def _main(
     ctx.call_on_close(obj.close)
 
 
-JsonOpt = Annotated[
-    bool, typer.Option("--json", help="Print machine-readable JSON (as the global --json).")
-]
-
-
 def _ctx(ctx: typer.Context, as_json: bool = False) -> Context:
     obj = ctx.find_root().obj
     assert isinstance(obj, Context)
     obj.as_json = obj.as_json or as_json
     return obj
-
-
-def _emit(c: Context, data: Any, human: str | Table) -> None:
-    if c.as_json:
-        typer.echo(json.dumps(data, indent=2, default=str))
-    else:
-        out.print(human)
 
 
 # ---------------------------------------------------------------- db
