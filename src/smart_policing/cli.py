@@ -45,6 +45,8 @@ from smart_policing.store.users import (
     set_active,
     set_password,
 )
+from smart_policing.response.cli import response_app
+from smart_policing.response.simulate_cli import simulate_app
 from smart_policing.triage.cli import alarms_app, triage_app
 from smart_policing.triage.vocabulary_cli import unmapped_after_import
 
@@ -69,6 +71,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(compstat_app, name="compstat")
 app.add_typer(alarms_app, name="alarms")
 app.add_typer(triage_app, name="triage")
+app.add_typer(response_app, name="response")
+app.add_typer(simulate_app, name="simulate")
 
 
 @dataclass
