@@ -30,6 +30,8 @@ from smart_policing.data.mapping import MappingSpec, builtin_mapping, load_mappi
 from smart_policing.data.reader import UnusableFileError
 from smart_policing.datafiles import DataFileError
 from smart_policing.model.boundaries import BoundaryKind
+from smart_policing.response.cli import response_app
+from smart_policing.response.simulate_cli import simulate_app
 from smart_policing.security.roles import STAFF_ROLES, parse_roles
 from smart_policing.settings import Settings
 from smart_policing.store import current_revision, head_revision, make_engine, upgrade
@@ -45,8 +47,6 @@ from smart_policing.store.users import (
     set_active,
     set_password,
 )
-from smart_policing.response.cli import response_app
-from smart_policing.response.simulate_cli import simulate_app
 from smart_policing.triage.cli import alarms_app, triage_app
 from smart_policing.triage.vocabulary_cli import unmapped_after_import
 
