@@ -1,0 +1,633 @@
+"""Discrete-event dispatch engine: patrol units, calls for service, priority queues.
+
+What is simulated
+-----------------
+A city's patrol in one run: **tours** (one row per unit per shift, :class:`Fleet`) come on
+duty at ``start_min`` at their home point and go off duty at ``end_min``; **calls**
+(:class:`CallStream`, sorted by arrival) arrive in a district with a priority, a
+number of units needed and an on-scene time. All times are simulation **minutes** from
+the start of the run, positions projected **metres** (x east, y north).
+
+Dispatch policy (the interface shared with the scenario layer; ``docs/response.md``):
+
+1. A call is served by the **nearest available unit of its own district**, by straight-line
+   distance from the unit's position (ties: the lowest tour index). Travel time is
+   ``sqrt(dx**2 + dy**2) * circuity / speed + turnout`` (Larson & Odoni, *Urban
+   Operations Research*, 1981, ch. 3: network distance ~ a circuity factor times the
+   Euclidean distance; Manhattan-like grids ~1.27). A unit reaches the scene at
+   ``dispatch + travel`` and clears it ``on_scene_min`` later; then it stays where the call
+   was.
+2. A call needing ``k > 1`` units takes up to ``k`` nearest free units at once; the missing
+   ones are dispatched one by one as units free up (each is one more request at the
+   call's place in the queue). When one of its units clears the call, requests still
+   outstanding are cancelled (the job is done; no unit is sent to a cleared scene).
+3. When no unit is free the call waits in its district's queue, **non-preemptive
+   priority** (1 first), first-come first-served within a priority. A unit that frees up
+   takes the head of its own district's queue.
+4. **Cross-district backup**: a call that has waited ``backup_after_min`` becomes eligible
+   for the nearest available unit of any district; a unit freeing up with an empty own
+   queue takes the oldest highest-priority eligible call elsewhere. The eligibility is a
+   timer event scheduled only for calls that actually wait.
+5. **Proactive (officer-initiated) activity**: an idle unit starts one at the Poisson rate
+   ``proactive_rate_per_hour``; it lasts an exponential time of mean
+   ``proactive_mean_min``. A unit busy with proactive work stays available to calls of
+   priority ``<= proactive_yields_to_priority`` (the activity is cut short) and is passed
+   over by the others, which wait for it to finish.
+6. A unit takes no new call at or after its ``end_min`` (a tour is on duty on
+   ``[start_min, end_min)``); a unit busy at ``end_min`` finishes its call, and the part
+   after ``end_min`` is counted as overtime. Proactive work ends at ``end_min``.
+
+Events at equal times run in the order of :class:`~.kernel.EventKind` (see there), then
+in the order they were scheduled; with stream events (tours, calls) in input order.
+
+How it runs fast
+----------------
+The engine is pure Python and NumPy, written for the hot path (one simulated year of a
+million calls and ~110,000 tours in well under a minute on one core):
+
+* arrivals and tour starts/ends are known in advance: they form a pre-sorted stream that
+  :class:`~.kernel.Kernel` merges with a small heap holding only unit-clear, proactive and
+  backup-timer events (the heap stays at about the number of busy units);
+* per-district lists of available units; the nearest-unit search is a plain loop over the
+  ~5-30 units of one district (faster at that size than NumPy's per-call overhead; see
+  ``benchmarks/bench_simulate.py --search-micro``);
+* per-district waiting queues are heaps of plain ``int`` keys ``priority * n_calls +
+  call``: priority first, then arrival order (calls are sorted), no tuple per entry;
+  calls served from elsewhere leave stale keys that are skipped when they reach the head;
+* the state lives in Python lists of floats and ints bound to local variables, and every
+  proactive draw comes from a pre-drawn block of standard exponentials.
+
+Randomness: only proactive activity is random; every draw comes from ``rng`` (in blocks of
+standard exponentials, consumed in event order), so a run is a deterministic function of
+its inputs and the generator's state.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from smart_policing.response.sim.kernel import EventKind, Kernel
+
+__all__ = ["CallStream", "DispatchRules", "Fleet", "SimRun", "TraceEvent", "simulate"]
+
+_EXP_BLOCK = 1 << 14
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """Unit tours: one row per unit on duty for one shift (a unit working 7 tours = 7 rows).
+
+    Attributes
+    ----------
+    district : int64 array
+        District index ``0 .. n_districts - 1`` the tour is assigned to.
+    shift : int64 array
+        Shift index (reporting only).
+    start_min, end_min : float64 arrays
+        On duty from ``start_min`` until ``end_min`` (minutes, finite, ``end >= start``).
+        A unit busy at ``end_min`` finishes its call first; that overtime is counted.
+    home_x_m, home_y_m : float64 arrays
+        Where the tour starts (its beat or the district centre), projected metres.
+    """
+
+    district: NDArray[np.int64]
+    shift: NDArray[np.int64]
+    start_min: NDArray[np.float64]
+    end_min: NDArray[np.float64]
+    home_x_m: NDArray[np.float64]
+    home_y_m: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class CallStream:
+    """Calls for service, sorted by ``arrival_min``.
+
+    Attributes
+    ----------
+    arrival_min : float64 array
+        When the call enters the dispatch queue (after call-taking), minutes.
+    x_m, y_m : float64 arrays
+        Where the call is, projected metres.
+    district : int64 array
+        District index of the call.
+    priority : int64 array
+        1 = highest.
+    units_needed : int64 array
+        ``>= 1``; extra units are dispatched independently as they free up.
+    on_scene_min : float64 array
+        Time on scene of each unit sent (pre-drawn by the scenario code), minutes.
+    call_type : int64 array
+        Index into the scenario's call-type names (reporting only).
+    """
+
+    arrival_min: NDArray[np.float64]
+    x_m: NDArray[np.float64]
+    y_m: NDArray[np.float64]
+    district: NDArray[np.int64]
+    priority: NDArray[np.int64]
+    units_needed: NDArray[np.int64]
+    on_scene_min: NDArray[np.float64]
+    call_type: NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class DispatchRules:
+    """Travel, backup and proactive-activity parameters of the dispatch policy.
+
+    Attributes
+    ----------
+    speed_kmh : float
+        Straight-line speed before circuity, km/h (> 0).
+    circuity : float
+        Network distance / straight-line distance (>= 1; Manhattan-like streets ~1.27).
+    turnout_min : float
+        Dispatch to rolling, minutes (>= 0).
+    backup_after_min : float or None
+        A call waiting this long (minutes) may take the nearest free unit of any
+        district; ``None`` = never.
+    proactive_rate_per_hour : float
+        An idle unit starts officer-initiated activity at this Poisson rate (per hour of
+        idle time, >= 0; 0 = no proactive activity).
+    proactive_mean_min : float
+        Mean of the exponential duration of one activity, minutes (> 0).
+    proactive_yields_to_priority : int
+        A unit busy with proactive work is dispatchable to calls with priority ``<=`` this
+        (the activity is cut short); calls of lower priority wait for it to finish.
+    """
+
+    speed_kmh: float = 40.0
+    circuity: float = 1.3
+    turnout_min: float = 0.5
+    backup_after_min: float | None = 5.0
+    proactive_rate_per_hour: float = 0.0
+    proactive_mean_min: float = 20.0
+    proactive_yields_to_priority: int = 99
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not (self.speed_kmh > 0 and math.isfinite(self.speed_kmh)):
+            problems.append(f"speed_kmh must be a positive number, got {self.speed_kmh}")
+        if not (self.circuity >= 1 and math.isfinite(self.circuity)):
+            problems.append(f"circuity must be >= 1, got {self.circuity}")
+        if not (self.turnout_min >= 0 and math.isfinite(self.turnout_min)):
+            problems.append(f"turnout_min must be >= 0, got {self.turnout_min}")
+        b = self.backup_after_min
+        if b is not None and not (b >= 0 and math.isfinite(b)):
+            problems.append(f"backup_after_min must be >= 0 or None, got {b}")
+        r = self.proactive_rate_per_hour
+        if not (r >= 0 and math.isfinite(r)):
+            problems.append(f"proactive_rate_per_hour must be >= 0, got {r}")
+        if not (self.proactive_mean_min > 0 and math.isfinite(self.proactive_mean_min)):
+            problems.append(f"proactive_mean_min must be > 0, got {self.proactive_mean_min}")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+class TraceEvent(NamedTuple):
+    """One line of the event log :func:`simulate` keeps when ``trace=True``.
+
+    ``what`` is one of ``on_duty``, ``off_duty``, ``call`` (arrival), ``queued``,
+    ``eligible`` (a waiting call reaches ``backup_after_min``), ``dispatch``, ``clear``,
+    ``cancelled`` (units still requested when one of the call's units clears it),
+    ``proactive``, ``proactive_end``, ``proactive_cut`` (a call interrupts it).
+    ``call`` and ``unit`` are indexes (-1 when not applicable); ``on_scene_min`` is the
+    arrival time on scene for ``dispatch`` lines, ``None`` otherwise.
+    """
+
+    time_min: float
+    what: str
+    call: int
+    unit: int
+    on_scene_min: float | None = None
+
+
+@dataclass(frozen=True)
+class SimRun:
+    """What one run produced, per call (in :class:`CallStream` order) and per tour.
+
+    Attributes
+    ----------
+    dispatch_min : float64 array
+        When the first unit was dispatched (NaN if never: the run ended).
+    on_scene_at_min : float64 array
+        When the first unit arrived on scene (the earliest arrival among the units sent;
+        NaN if never).
+    first_unit : int64 array
+        Tour index of the first unit dispatched (-1 if none).
+    backup : bool array
+        The first unit came from another district.
+    committed_min : float64 array
+        Per tour: time on calls (dispatch to clear: travel plus on scene) inside the tour.
+    proactive_min : float64 array
+        Per tour: time on officer-initiated activities.
+    overtime_min : float64 array
+        Per tour: call time after ``end_min``.
+    calls_handled : int64 array
+        Per tour: dispatches (one per call the unit went to). Summed over tours it can be
+        below the units needed: requests outstanding when a call clears are cancelled.
+    events : int
+        Events processed (stream and heap, stale ones included): for benchmarks.
+    event_log : tuple of TraceEvent
+        The event log when ``simulate(..., trace=True)``, else empty. (An addition to
+        the shared interface: optional, defaults to empty.)
+    """
+
+    dispatch_min: NDArray[np.float64]
+    on_scene_at_min: NDArray[np.float64]
+    first_unit: NDArray[np.int64]
+    backup: NDArray[np.bool_]
+    committed_min: NDArray[np.float64]
+    proactive_min: NDArray[np.float64]
+    overtime_min: NDArray[np.float64]
+    calls_handled: NDArray[np.int64]
+    events: int
+    event_log: tuple[TraceEvent, ...] = ()
+
+
+def _check_inputs(fleet: Fleet, calls: CallStream, n_districts: int) -> None:
+    """Raise ``ValueError`` naming the field when the arrays are inconsistent."""
+    if n_districts < 1:
+        raise ValueError(f"n_districts must be >= 1, got {n_districts}")
+    nu = len(fleet.district)
+    for name in ("shift", "start_min", "end_min", "home_x_m", "home_y_m"):
+        if len(getattr(fleet, name)) != nu:
+            raise ValueError(f"Fleet.{name} has {len(getattr(fleet, name))} rows, expected {nu}")
+    nc = len(calls.arrival_min)
+    for name in ("x_m", "y_m", "district", "priority", "units_needed", "on_scene_min"):
+        if len(getattr(calls, name)) != nc:
+            raise ValueError(
+                f"CallStream.{name} has {len(getattr(calls, name))} rows, expected {nc}"
+            )
+    if nu:
+        if not (np.isfinite(fleet.start_min).all() and np.isfinite(fleet.end_min).all()):
+            raise ValueError("Fleet.start_min and Fleet.end_min must be finite")
+        if (fleet.end_min < fleet.start_min).any():
+            raise ValueError("Fleet.end_min is before Fleet.start_min for some tours")
+        if fleet.district.min() < 0 or fleet.district.max() >= n_districts:
+            raise ValueError(f"Fleet.district must be in 0..{n_districts - 1}")
+        if not (np.isfinite(fleet.home_x_m).all() and np.isfinite(fleet.home_y_m).all()):
+            raise ValueError("Fleet.home_x_m and Fleet.home_y_m must be finite")
+    if nc:
+        arr = calls.arrival_min
+        if not np.isfinite(arr).all():
+            raise ValueError("CallStream.arrival_min must be finite")
+        if (np.diff(arr) < 0).any():
+            raise ValueError("CallStream.arrival_min must be sorted")
+        if calls.district.min() < 0 or calls.district.max() >= n_districts:
+            raise ValueError(f"CallStream.district must be in 0..{n_districts - 1}")
+        if calls.units_needed.min() < 1:
+            raise ValueError("CallStream.units_needed must be >= 1")
+        if calls.priority.min() < 0:
+            raise ValueError("CallStream.priority must be >= 0 (1 = highest)")
+        if not (np.isfinite(calls.on_scene_min).all() and calls.on_scene_min.min() >= 0):
+            raise ValueError("CallStream.on_scene_min must be finite and >= 0")
+        if not (np.isfinite(calls.x_m).all() and np.isfinite(calls.y_m).all()):
+            raise ValueError("CallStream.x_m and CallStream.y_m must be finite")
+
+
+def simulate(
+    fleet: Fleet,
+    calls: CallStream,
+    rules: DispatchRules,
+    *,
+    n_districts: int,
+    rng: np.random.Generator,
+    trace: bool = False,
+) -> SimRun:
+    """Run the dispatch simulation once.
+
+    Parameters
+    ----------
+    fleet : Fleet
+        The tours (units per shift).
+    calls : CallStream
+        The calls, sorted by arrival.
+    rules : DispatchRules
+        Travel, backup and proactive parameters.
+    n_districts : int
+        Number of districts (district indexes are ``0 .. n_districts - 1``).
+    rng : numpy.random.Generator
+        Source of every random draw (proactive activity only). With
+        ``proactive_rate_per_hour == 0`` it is not used.
+    trace : bool
+        Keep an event log (:attr:`SimRun.event_log`); slower, for tests and debugging.
+        (An addition to the shared interface: optional, default off.)
+
+    Returns
+    -------
+    SimRun
+        Per-call dispatch and arrival times, per-tour committed, proactive and
+        overtime minutes.
+
+    Raises
+    ------
+    ValueError
+        Inconsistent array lengths, unsorted arrivals, indexes out of range,
+        non-finite tour times.
+    """
+    _check_inputs(fleet, calls, n_districts)
+    nu = len(fleet.district)
+    nc = len(calls.arrival_min)
+
+    kernel = Kernel(
+        np.concatenate([fleet.end_min, fleet.start_min, calls.arrival_min]),
+        np.concatenate(
+            [
+                np.full(nu, EventKind.TOUR_END, np.int64),
+                np.full(nu, EventKind.TOUR_START, np.int64),
+                np.full(nc, EventKind.CALL, np.int64),
+            ]
+        ),
+        np.concatenate([np.arange(nu), np.arange(nu), np.arange(nc)]),
+    )
+    heap = kernel.heap
+    next_seq = kernel.next_seq
+    push = heapq.heappush
+    pop = heapq.heappop
+    sqrt = math.sqrt
+    nan = math.nan
+    inf = math.inf
+
+    k_CLEAR = int(EventKind.CLEAR)
+    k_CALL = int(EventKind.CALL)
+    k_TOUR_START = int(EventKind.TOUR_START)
+    k_BACKUP = int(EventKind.BACKUP)
+    k_PSTART = int(EventKind.PROACTIVE_START)
+    k_PEND = int(EventKind.PROACTIVE_END)
+
+    min_per_m = rules.circuity / (rules.speed_kmh * 1000.0 / 60.0)
+    turnout = float(rules.turnout_min)
+    backup_after = rules.backup_after_min
+    yields = int(rules.proactive_yields_to_priority)
+    proactive_on = rules.proactive_rate_per_hour > 0
+    gap_mean = 60.0 / rules.proactive_rate_per_hour if proactive_on else inf
+    act_mean = float(rules.proactive_mean_min)
+    exp_block: list[float] = []
+    exp_pos = 0
+
+    # unit (tour) state; states: 0 off duty, 1 idle, 2 proactive, 3 on a call
+    ux: list[float] = fleet.home_x_m.astype(np.float64).tolist()
+    uy: list[float] = fleet.home_y_m.astype(np.float64).tolist()
+    uend: list[float] = fleet.end_min.astype(np.float64).tolist()
+    udist: list[int] = fleet.district.astype(np.int64).tolist()
+    ustate = [0] * nu
+    utoken = [0] * nu  # seq of the unit's pending proactive event (0: none)
+    upro_t0 = [0.0] * nu
+    ucall = [-1] * nu
+    committed = [0.0] * nu
+    proactive = [0.0] * nu
+    overtime = [0.0] * nu
+    handled = [0] * nu
+
+    # call state
+    cx: list[float] = calls.x_m.astype(np.float64).tolist()
+    cy: list[float] = calls.y_m.astype(np.float64).tolist()
+    cdist: list[int] = calls.district.astype(np.int64).tolist()
+    cprio: list[int] = calls.priority.astype(np.int64).tolist()
+    left: list[int] = calls.units_needed.astype(np.int64).tolist()  # units still to send
+    cons: list[float] = calls.on_scene_min.astype(np.float64).tolist()
+    disp = [nan] * nc
+    onscene = [nan] * nc
+    first = [-1] * nc
+    backup_flag = [False] * nc
+
+    avail: list[list[int]] = [[] for _ in range(n_districts)]  # idle + proactive units
+    queues: list[list[int]] = [[] for _ in range(n_districts)]  # keys prio * nc + call
+    eligible: list[int] = []  # keys of calls past backup_after_min, all districts
+    keybase = max(nc, 1)
+    log: list[TraceEvent] = []
+
+    def draw() -> float:
+        """One standard exponential from the pre-drawn block."""
+        nonlocal exp_block, exp_pos
+        if exp_pos >= len(exp_block):
+            exp_block = rng.standard_exponential(_EXP_BLOCK).tolist()
+            exp_pos = 0
+        v = exp_block[exp_pos]
+        exp_pos += 1
+        return v
+
+    def dispatch(u: int, i: int, t: float, d2: float) -> None:
+        """Send unit ``u`` (squared distance ``d2`` m^2 from call ``i``) at ``t``."""
+        if ustate[u] == 2:
+            proactive[u] += t - upro_t0[u]
+            if trace:
+                log.append(TraceEvent(t, "proactive_cut", -1, u))
+        utoken[u] = 0
+        ustate[u] = 3
+        ucall[u] = i
+        travel = sqrt(d2) * min_per_m + turnout
+        eta = t + travel
+        clear = eta + cons[i]
+        ux[u] = cx[i]
+        uy[u] = cy[i]
+        if first[i] < 0:
+            first[i] = u
+            disp[i] = t
+            onscene[i] = eta
+            backup_flag[i] = udist[u] != cdist[i]
+        elif eta < onscene[i]:
+            onscene[i] = eta
+        end = uend[u]
+        if clear <= end:
+            committed[u] += clear - t
+        else:
+            committed[u] += end - t
+            overtime[u] += clear - end
+        handled[u] += 1
+        push(heap, (clear, k_CLEAR, next_seq(), u))
+        if trace:
+            log.append(TraceEvent(t, "dispatch", i, u, eta))
+
+    def take_waiting(u: int, t: float) -> bool:
+        """Unit ``u``, now free, takes its district's queue head or an eligible call."""
+        q = queues[udist[u]]
+        while q:
+            i = q[0] % keybase
+            if left[i]:
+                left[i] -= 1
+                if not left[i]:
+                    pop(q)
+                dx = ux[u] - cx[i]
+                dy = uy[u] - cy[i]
+                dispatch(u, i, t, dx * dx + dy * dy)
+                return True
+            pop(q)
+        while eligible:
+            i = eligible[0] % keybase
+            if left[i]:
+                left[i] -= 1
+                if not left[i]:
+                    pop(eligible)
+                dx = ux[u] - cx[i]
+                dy = uy[u] - cy[i]
+                dispatch(u, i, t, dx * dx + dy * dy)
+                return True
+            pop(eligible)
+        return False
+
+    def go_idle(u: int, t: float) -> None:
+        """Unit ``u`` found nothing to do: available, and maybe proactive later."""
+        ustate[u] = 1
+        avail[udist[u]].append(u)
+        if proactive_on:
+            start = t + draw() * gap_mean
+            if start < uend[u]:
+                seq = next_seq()
+                utoken[u] = seq
+                push(heap, (start, k_PSTART, seq, u))
+
+    def nearest_anywhere(i: int, strict: bool) -> tuple[int, float]:
+        """Nearest available unit of any district for call ``i`` (-1 if none)."""
+        x = cx[i]
+        y = cy[i]
+        best = inf
+        bu = -1
+        for av in avail:
+            for v in av:
+                if strict and ustate[v] == 2:
+                    continue
+                dx = ux[v] - x
+                dy = uy[v] - y
+                d2 = dx * dx + dy * dy
+                if d2 < best or (d2 == best and v < bu):
+                    best = d2
+                    bu = v
+        return bu, best
+
+    for t, kind, seq, p in kernel.events():
+        if kind == k_CALL:
+            i = p
+            need = left[i]
+            av = avail[cdist[i]]
+            if trace:
+                log.append(TraceEvent(t, "call", i, -1))
+            if av:
+                x = cx[i]
+                y = cy[i]
+                strict = cprio[i] > yields
+                while need:
+                    best = inf
+                    bu = -1
+                    for v in av:
+                        if strict and ustate[v] == 2:
+                            continue
+                        dx = ux[v] - x
+                        dy = uy[v] - y
+                        d2 = dx * dx + dy * dy
+                        if d2 < best or (d2 == best and v < bu):
+                            best = d2
+                            bu = v
+                    if bu < 0:
+                        break
+                    av.remove(bu)
+                    need -= 1
+                    left[i] = need
+                    dispatch(bu, i, t, best)
+                    if not av:
+                        break
+            if need:
+                push(queues[cdist[i]], cprio[i] * keybase + i)
+                if backup_after is not None:
+                    push(heap, (t + backup_after, k_BACKUP, next_seq(), i))
+                if trace:
+                    log.append(TraceEvent(t, "queued", i, -1))
+        elif kind == k_CLEAR:
+            u = p
+            if trace:
+                log.append(TraceEvent(t, "clear", ucall[u], u))
+            i = ucall[u]
+            if left[i]:  # units still requested for a call now cleared: cancelled
+                left[i] = 0
+                if trace:
+                    log.append(TraceEvent(t, "cancelled", i, u))
+            if t >= uend[u]:
+                ustate[u] = 0
+                if trace:
+                    log.append(TraceEvent(t, "off_duty", -1, u))
+            elif not take_waiting(u, t):
+                go_idle(u, t)
+        elif kind == k_PSTART:
+            u = p
+            if utoken[u] != seq:
+                continue  # stale: the unit was dispatched or went off duty
+            ustate[u] = 2
+            upro_t0[u] = t
+            stop = t + draw() * act_mean
+            if stop < uend[u]:
+                s2 = next_seq()
+                utoken[u] = s2
+                push(heap, (stop, k_PEND, s2, u))
+            else:
+                utoken[u] = 0  # the tour's end stops it
+            if trace:
+                log.append(TraceEvent(t, "proactive", -1, u))
+        elif kind == k_PEND:
+            u = p
+            if utoken[u] != seq:
+                continue
+            proactive[u] += t - upro_t0[u]
+            utoken[u] = 0
+            ustate[u] = 1
+            if trace:
+                log.append(TraceEvent(t, "proactive_end", -1, u))
+            # waiting calls that passed over it (priority above the yield limit)
+            av = avail[udist[u]]
+            av.remove(u)
+            if not take_waiting(u, t):
+                go_idle(u, t)
+        elif kind == k_BACKUP:
+            i = p
+            if not left[i]:
+                continue
+            if trace:
+                log.append(TraceEvent(t, "eligible", i, -1))
+            strict = cprio[i] > yields
+            while left[i]:
+                bu, best = nearest_anywhere(i, strict)
+                if bu < 0:
+                    break
+                avail[udist[bu]].remove(bu)
+                left[i] -= 1
+                dispatch(bu, i, t, best)
+            if left[i]:
+                push(eligible, cprio[i] * keybase + i)
+        elif kind == k_TOUR_START:
+            u = p
+            if trace:
+                log.append(TraceEvent(t, "on_duty", -1, u))
+            if t >= uend[u]:  # an empty tour (end == start)
+                continue
+            ustate[u] = 1
+            if not take_waiting(u, t):
+                go_idle(u, t)
+        else:  # TOUR_END
+            u = p
+            s = ustate[u]
+            if s == 1 or s == 2:
+                avail[udist[u]].remove(u)
+                if s == 2:
+                    proactive[u] += t - upro_t0[u]
+                ustate[u] = 0
+                utoken[u] = 0
+                if trace:
+                    log.append(TraceEvent(t, "off_duty", -1, u))
+
+    return SimRun(
+        dispatch_min=np.array(disp, dtype=np.float64),
+        on_scene_at_min=np.array(onscene, dtype=np.float64),
+        first_unit=np.array(first, dtype=np.int64),
+        backup=np.array(backup_flag, dtype=np.bool_),
+        committed_min=np.array(committed, dtype=np.float64),
+        proactive_min=np.array(proactive, dtype=np.float64),
+        overtime_min=np.array(overtime, dtype=np.float64),
+        calls_handled=np.array(handled, dtype=np.int64),
+        events=kernel.handed_out,
+        event_log=tuple(log),
+    )

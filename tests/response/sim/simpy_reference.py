@@ -1,0 +1,261 @@
+"""A straightforward SimPy model of the dispatch system of ``response.sim.engine``.
+
+The same policy as :func:`smart_policing.response.sim.engine.simulate` (see its module
+docstring), written the way a SimPy user would: one process per unit tour (comes on
+duty, waits idle, travels, works the scene, goes off duty), one process per call
+(dispatches the nearest free units, waits in its district's queue, becomes eligible
+for backup after ``backup_after_min``), timeouts for every interval and condition
+events (``wake | off_duty | proactive_timer``) for an idle unit, with the free units
+kept as a dict of "wake-up" events per district (SimPy's passivate/reactivate idiom).
+
+Why not ``simpy.Resource`` or ``simpy.Store``: a granted ``Resource`` request does not
+name the unit, and a ``Store``/``FilterStore`` serves getters in request order, not
+by distance, so neither can express "nearest free unit"; shift-varying staffing does
+not fit a fixed ``Resource`` capacity either.
+
+Two uses: the baseline of ``benchmarks/bench_simulate.py`` and a slow,
+obviously-correct reference the engine is checked against call by call
+(``test_engine.py``). With proactive activity off it makes exactly the same decisions
+as the engine provided no two events fall at the same instant except tour starts and
+ends (SimPy orders same-time events by when they were scheduled, the engine by event
+kind; the tests draw arrival times on a 1/1024-minute grid away from tour boundaries
+so that sums like ``now + (t - now)`` are exact). Proactive draws come from Python's
+``random`` seeded from ``rng``, so with proactive activity on the two agree only in
+distribution.
+
+Dev-only (SimPy is a dev dependency), so it lives in the tests.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from smart_policing.response.sim.engine import CallStream, DispatchRules, Fleet, SimRun
+
+__all__ = ["SimpyDispatch", "simulate_simpy"]
+
+
+class SimpyDispatch:
+    """The dispatch system as SimPy processes; :meth:`run` returns a :class:`SimRun`."""
+
+    def __init__(
+        self,
+        fleet: Fleet,
+        calls: CallStream,
+        rules: DispatchRules,
+        *,
+        n_districts: int,
+        rng: np.random.Generator,
+    ) -> None:
+        self.env = simpy.Environment()
+        self.fleet = fleet
+        self.calls = calls
+        self.rules = rules
+        self.n_districts = n_districts
+        self.random = random.Random(int(rng.integers(2**63)))
+        self.min_per_m = rules.circuity / (rules.speed_kmh * 1000.0 / 60.0)
+        nu = len(fleet.district)
+        nc = len(calls.arrival_min)
+        self.ux = fleet.home_x_m.tolist()
+        self.uy = fleet.home_y_m.tolist()
+        self.udist = fleet.district.tolist()
+        self.uend = fleet.end_min.tolist()
+        self.cx = calls.x_m.tolist()
+        self.cy = calls.y_m.tolist()
+        self.cdist = calls.district.tolist()
+        self.cprio = calls.priority.tolist()
+        self.cons = calls.on_scene_min.tolist()
+        self.left = calls.units_needed.tolist()
+        self.free: list[dict[int, simpy.Event]] = [{} for _ in range(n_districts)]
+        self.on_proactive: set[int] = set()
+        self.queue: list[list[tuple[int, int]]] = [[] for _ in range(n_districts)]
+        self.eligible: list[tuple[int, int]] = []
+        self.dispatch = [math.nan] * nc
+        self.on_scene = [math.nan] * nc
+        self.first = [-1] * nc
+        self.backup = [False] * nc
+        self.committed = [0.0] * nu
+        self.proactive = [0.0] * nu
+        self.overtime = [0.0] * nu
+        self.handled = [0] * nu
+
+    # -- decisions -------------------------------------------------------------------
+
+    def nearest(self, i: int, districts: list[int]) -> int:
+        """Nearest free unit for call ``i`` among ``districts`` (ties: lowest index)."""
+        strict = self.cprio[i] > self.rules.proactive_yields_to_priority
+        x, y = self.cx[i], self.cy[i]
+        best: tuple[float, int] | None = None
+        for d in districts:
+            for u in self.free[d]:
+                if strict and u in self.on_proactive:
+                    continue
+                dx = self.ux[u] - x
+                dy = self.uy[u] - y
+                key = (dx * dx + dy * dy, u)
+                if best is None or key < best:
+                    best = key
+        return -1 if best is None else best[1]
+
+    def assign(self, u: int, i: int) -> None:
+        """Dispatch free unit ``u`` to call ``i`` now (wakes the unit's process)."""
+        wake = self.free[self.udist[u]].pop(u)
+        self.record_dispatch(u, i)
+        wake.succeed(i)
+
+    def record_dispatch(self, u: int, i: int) -> None:
+        self.left[i] -= 1
+        if self.first[i] < 0:
+            self.first[i] = u
+            self.dispatch[i] = self.env.now
+            self.backup[i] = self.udist[u] != self.cdist[i]
+
+    def take_waiting(self, u: int) -> int:
+        """A freed unit takes its own queue's head, else the oldest eligible call."""
+        for q in (self.queue[self.udist[u]], self.eligible):
+            while q:
+                i = q[0][1]
+                if self.left[i] > 0:
+                    if self.left[i] == 1:
+                        heapq.heappop(q)
+                    self.record_dispatch(u, i)
+                    return i
+                heapq.heappop(q)
+        return -1
+
+    # -- processes -------------------------------------------------------------------
+
+    def arrivals(self) -> Generator[simpy.Event, Any, None]:
+        env = self.env
+        for i, t in enumerate(self.calls.arrival_min.tolist()):
+            yield env.timeout(t - env.now)
+            env.process(self.call(i))
+
+    def call(self, i: int) -> Generator[simpy.Event, Any, None]:
+        env = self.env
+        d = self.cdist[i]
+        while self.left[i] > 0:
+            u = self.nearest(i, [d])
+            if u < 0:
+                break
+            self.assign(u, i)
+        if self.left[i] == 0:
+            return
+        heapq.heappush(self.queue[d], (self.cprio[i], i))
+        if self.rules.backup_after_min is None:
+            return
+        yield env.timeout(self.rules.backup_after_min)
+        while self.left[i] > 0:
+            u = self.nearest(i, list(range(self.n_districts)))
+            if u < 0:
+                break
+            self.assign(u, i)
+        if self.left[i] > 0:
+            heapq.heappush(self.eligible, (self.cprio[i], i))
+
+    def idle(self, u: int, off: simpy.Event) -> Generator[simpy.Event, Any, int]:
+        """Wait free until dispatched (returns the call) or off duty (returns -1)."""
+        env = self.env
+        d = self.udist[u]
+        rules = self.rules
+        wake = env.event()
+        self.free[d][u] = wake
+        while True:
+            if rules.proactive_rate_per_hour <= 0:
+                yield wake | off
+            else:
+                gap = env.timeout(self.random.expovariate(rules.proactive_rate_per_hour / 60))
+                yield wake | off | gap
+                if not (wake.triggered or off.processed):
+                    self.on_proactive.add(u)
+                    t0 = env.now
+                    activity = env.timeout(self.random.expovariate(1 / rules.proactive_mean_min))
+                    yield wake | off | activity
+                    self.on_proactive.discard(u)
+                    self.proactive[u] += min(env.now, self.uend[u]) - t0
+                    if not (wake.triggered or off.processed):
+                        i = self.take_waiting(u)  # calls that passed over a busy unit
+                        if i >= 0:
+                            del self.free[d][u]
+                            return i
+                        continue
+            if wake.triggered:
+                return int(wake.value)
+            del self.free[d][u]
+            return -1
+
+    def unit(self, u: int) -> Generator[simpy.Event, Any, None]:
+        env = self.env
+        start = float(self.fleet.start_min[u])
+        end = self.uend[u]
+        yield env.timeout(start)
+        if start >= end:
+            return
+        off = env.timeout(end - start)
+        turnout = self.rules.turnout_min
+        while True:
+            i = self.take_waiting(u)
+            if i < 0:
+                i = yield from self.idle(u, off)
+                if i < 0:
+                    return
+            t0 = env.now
+            dx = self.ux[u] - self.cx[i]
+            dy = self.uy[u] - self.cy[i]
+            travel = math.sqrt(dx * dx + dy * dy) * self.min_per_m + turnout
+            yield env.timeout(travel)
+            if not env.now >= self.on_scene[i]:  # first arrival (NaN compares false)
+                self.on_scene[i] = env.now
+            yield env.timeout(self.cons[i])
+            self.left[i] = 0  # cleared: requests still outstanding are cancelled
+            self.ux[u], self.uy[u] = self.cx[i], self.cy[i]
+            self.handled[u] += 1
+            self.committed[u] += min(env.now, end) - t0
+            if env.now > end:
+                self.overtime[u] += env.now - end
+            if env.now >= end:
+                return
+
+    def run(self) -> SimRun:
+        """Run to the end; ``events`` counts SimPy events processed."""
+        env = self.env
+        env.process(self.arrivals())
+        for u in range(len(self.fleet.district)):
+            env.process(self.unit(u))
+        n = 0
+        try:
+            while True:
+                env.step()
+                n += 1
+        except simpy.core.EmptySchedule:
+            pass
+        return SimRun(
+            dispatch_min=np.array(self.dispatch),
+            on_scene_at_min=np.array(self.on_scene),
+            first_unit=np.array(self.first, dtype=np.int64),
+            backup=np.array(self.backup, dtype=np.bool_),
+            committed_min=np.array(self.committed),
+            proactive_min=np.array(self.proactive),
+            overtime_min=np.array(self.overtime),
+            calls_handled=np.array(self.handled, dtype=np.int64),
+            events=n,
+        )
+
+
+def simulate_simpy(
+    fleet: Fleet,
+    calls: CallStream,
+    rules: DispatchRules,
+    *,
+    n_districts: int,
+    rng: np.random.Generator,
+) -> SimRun:
+    """Run :class:`SimpyDispatch` once (same signature as ``engine.simulate``)."""
+    return SimpyDispatch(fleet, calls, rules, n_districts=n_districts, rng=rng).run()
