@@ -74,6 +74,7 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from smart_policing.datafiles import LocatedErrors
 from smart_policing.response.metrics import (
     AgencyCount,
     agency_column,
@@ -196,11 +197,12 @@ class StaffingRow(_Model):
 
 
 def _check_staffing(rows: tuple[StaffingRow, ...]) -> tuple[StaffingRow, ...]:
+    """Each (shift, district) once; a district on every row or on none."""
     seen: set[tuple[str, str | None]] = set()
-    for r in rows:
+    for i, r in enumerate(rows):
         if (r.shift, r.district) in seen:
             where = f" in {r.district}" if r.district else ""
-            raise ValueError(f"shift {r.shift!r}{where} is given twice")
+            raise LocatedErrors([((i, "shift"), f"shift {r.shift!r}{where} is given twice")])
         seen.add((r.shift, r.district))
     with_district = {r.district is not None for r in rows}
     if len(with_district) > 1:
@@ -248,25 +250,28 @@ class Staffing(_Model):
 
     @model_validator(mode="after")
     def _known_shifts(self) -> Staffing:
-        _check_staffing_shifts(self.units, self.shifts)
+        _check_staffing_shifts(self.units, self.shifts, "units")
         return self
 
 
 def _check_staffing_shifts(
-    rows: tuple[StaffingRow, ...], shifts: tuple[ShiftDefinition, ...]
+    rows: tuple[StaffingRow, ...], shifts: tuple[ShiftDefinition, ...], field: str
 ) -> None:
+    """Every row names a known shift; every district (or the city) has every shift.
+    Problems are located at ``field`` (the rows' field in the model validated)."""
     names = [s.name for s in shifts]
-    unknown = sorted({r.shift for r in rows} - set(names))
-    if unknown:
-        raise ValueError(
-            f"staffing names unknown shift(s) {', '.join(unknown)} (shifts: {', '.join(names)})"
-        )
-    districts = {r.district for r in rows}
-    for d in districts:
+    problems: list[tuple[tuple[str | int, ...], str]] = [
+        ((field, i, "shift"), f"unknown shift {r.shift!r} (shifts: {', '.join(names)})")
+        for i, r in enumerate(rows)
+        if r.shift not in names
+    ]
+    for d in dict.fromkeys(r.district for r in rows):
         missing = [n for n in names if not any(r.shift == n and r.district == d for r in rows)]
         if missing:
             where = f"district {d}" if d else "the city"
-            raise ValueError(f"staffing for {where} lacks shift(s) {', '.join(missing)}")
+            problems.append(((field,), f"staffing for {where} lacks shift(s) {', '.join(missing)}"))
+    if problems:
+        raise LocatedErrors(problems)
 
 
 class TimeBudgetOptions(_Model):
@@ -331,7 +336,7 @@ class TimeBudgetOptions(_Model):
         if self.units_per_shift is not None and self.staffing is not None:
             raise ValueError("give units_per_shift or staffing, not both")
         if self.staffing is not None:
-            _check_staffing_shifts(self.staffing, self.shifts)
+            _check_staffing_shifts(self.staffing, self.shifts, "staffing")
         if self.start is not None and self.end is not None and self.end < self.start:
             raise ValueError("end is before start")
         return self
