@@ -373,3 +373,20 @@ def test_records_cover_every_row() -> None:
 def test_bad_frame_is_refused() -> None:
     with pytest.raises(ValueError, match="received_at"):
         time_budget(pl.DataFrame({"x": [1]}))
+
+
+def test_docs_staffing_example_loads(tmp_path: Path) -> None:
+    """The staffing file shown in docs/response.md is valid and means what it says."""
+    docs = Path(__file__).resolve().parents[2] / "docs" / "response.md"
+    text = docs.read_text(encoding="utf-8")
+    section = text[text.index("## Response-time metrics and the officer time budget") :]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "staffing.yaml"
+    path.write_text(block, encoding="utf-8")
+    staffing = load_model(path, Staffing)
+    assert staffing.shifts == BALTIMORE_SHIFTS
+    options = TimeBudgetOptions(
+        staffing=staffing.units, start=date(2025, 9, 9), end=date(2025, 9, 9)
+    )
+    b = time_budget(_frame(UNITS).with_columns(district=pl.lit("NORTHERN")), options)
+    assert b.overall.on_duty_hours == (6 + 7 + 5) * 8

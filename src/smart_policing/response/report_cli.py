@@ -140,15 +140,17 @@ def _breakdown_table(report: ResponseReport, by: Dimension) -> Table:
     table = Table(
         by,
         "calls",
-        "to dispatch med",
-        "p90",
-        "dispatch-arrival med",
-        "p90",
-        "to arrival med",
-        "p90",
-        f"P{p} <= {report.options.target_min:g} min",
+        "c-d med",
+        "c-d p90",
+        "d-a med",
+        "d-a p90",
+        "c-a med",
+        "c-a p90",
+        f"P{p}<={report.options.target_min:g}",
         title=f"by {by} (minutes)",
+        caption="c-d call-to-dispatch, d-a dispatch-to-arrival, c-a call-to-arrival",
     )
+    table.columns[0].no_wrap = True
     for r in report.breakdown(by):
         c = r.highest_priority
         table.add_row(
@@ -168,20 +170,19 @@ def _breakdown_table(report: ResponseReport, by: Dimension) -> Table:
 
 
 def _quality_table(report: ResponseReport) -> Table:
+    calls = report.quality[0].calls if report.quality else 0
     table = Table(
         "interval",
-        "calls",
         "usable",
         "missing stage",
         "negative",
         "above limit",
         "limit h",
-        title="data quality (left out of the distributions, counted here)",
+        title=f"data quality of {calls:,} calls (not in the distributions, counted here)",
     )
     for q in report.quality:
         table.add_row(
             q.interval.removesuffix("_s").replace("_", "-"),
-            f"{q.calls:,}",
             f"{q.usable:,}",
             f"{q.missing:,} ({_share(q.share_missing)})",
             f"{q.negative:,} ({_share(q.share_negative)})",
@@ -194,17 +195,19 @@ def _quality_table(report: ResponseReport) -> Table:
 def _budget_table(title: str, rows: list[BudgetRow], by_shift: bool) -> Table:
     table = Table(
         "shift" if by_shift else "district",
-        "shift-days",
-        "mean units",
+        "days",
+        "units",
         "on-duty h",
         "committed h",
-        "officer-init. h",
-        "admin h",
+        "own h",
         "remainder h",
-        "proactive share",
+        "proactive",
         "target",
         title=title,
+        caption="units: mean per shift-day; own: officer-initiated work; remainder: "
+        "on-duty - admin - committed - own",
     )
+    table.columns[0].no_wrap = True
     for r in rows:
         label = r.shift if by_shift else r.district
         table.add_row(
@@ -214,7 +217,6 @@ def _budget_table(title: str, rows: list[BudgetRow], by_shift: bool) -> Table:
             _hours(r.on_duty_hours),
             _hours(r.committed_hours),
             _hours(r.proactive_hours),
-            _hours(r.admin_hours),
             _hours(r.remainder_hours),
             _share(r.proactive_share),
             "-" if r.meets_target is None else ("met" if r.meets_target else "MISSED"),
@@ -254,9 +256,10 @@ def _print(report: ResponseReport, budget: TimeBudget, by: list[Dimension]) -> N
             "on-duty time unknown: give --units-per-shift or --staffing for the proactive share",
             markup=False,
         )
-    target = f"proactive target {b.options.proactive_target:.1%}"
+    target = f"target {b.options.proactive_target:.1%}"
     if b.options.alternative_target is not None:
         target += f" (alternative {b.options.alternative_target:.0%})"
+    target += f", admin {b.options.admin_allowance:.0%}"
     out.print(_budget_table(f"time budget by shift; {target}", [*b.shifts, b.overall], True))
     if b.districts:
         out.print(_budget_table("time budget by district", list(b.districts), False))
