@@ -84,6 +84,7 @@ __all__ = [
     "officer_initiated_column",
     "report_csv",
     "response_report",
+    "select_agencies",
     "write_csv",
 ]
 
@@ -338,10 +339,12 @@ def officer_initiated_column(calls: pl.DataFrame) -> pl.Expr:
     ).alias("__self")
 
 
-def _select_agencies(
+def select_agencies(
     frame: pl.DataFrame, agencies: tuple[str, ...] | None
 ) -> tuple[pl.DataFrame, list[AgencyCount]]:
-    """Calls of ``agencies`` (or without an agency) and the counts of the others."""
+    """Rows of ``frame`` (with an ``__agency`` column, :func:`agency_column`) of
+    ``agencies`` or without an agency (all rows for ``None``), and the counts of the
+    other agencies, most first."""
     if agencies is None:
         return frame, []
     keep = (pl.col("__agency") == "") | pl.col("__agency").is_in(list(agencies))
@@ -379,7 +382,7 @@ def _prepare(calls: pl.DataFrame, options: ResponseOptions) -> tuple[pl.DataFram
         .alias("weekday"),
         local.dt.strftime("%Y-%m").alias("month"),
     ).with_columns(priority=pl.col("__priority").cast(pl.String))
-    frame, others = _select_agencies(frame, options.agencies)
+    frame, others = select_agencies(frame, options.agencies)
     agency_calls = frame.height
     no_agency = int(frame.select((pl.col("__agency") == "").sum()).item()) if agency_calls else 0
     officer_initiated = int(frame.get_column("__self").sum()) if agency_calls else 0

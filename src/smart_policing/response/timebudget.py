@@ -79,6 +79,7 @@ from smart_policing.response.metrics import (
     AgencyCount,
     agency_column,
     officer_initiated_column,
+    select_agencies,
 )
 from smart_policing.triage.replay import officer_seconds
 
@@ -493,13 +494,12 @@ def _col_or_null(frame: pl.DataFrame, name: str, dtype: pl.DataType) -> pl.Expr:
 
 @dataclass(frozen=True, slots=True)
 class _Work:
-    """Counted calls with shift-day, district, unit and time (s), and the inputs so far."""
+    """The calls of the counted agencies (internal columns), counts and unit coverage."""
 
     frame: pl.DataFrame
     counts: dict[str, Any]
     other_agencies: list[AgencyCount]
     unit_coverage: float | None
-    has_units: bool
 
 
 def _ts(frame: pl.DataFrame, name: str) -> pl.Expr:
@@ -536,17 +536,7 @@ def _prepare(calls: pl.DataFrame, options: TimeBudgetOptions) -> _Work:
         stage_after_dispatch.alias("__unit_stage"),
         officer_seconds(calls, options.max_officer_hours).alias("__measured"),
     )
-    others: list[AgencyCount] = []
-    if options.agencies is not None:
-        keep = (pl.col("__agency") == "") | pl.col("__agency").is_in(list(options.agencies))
-        grouped = (
-            frame.filter(~keep)
-            .group_by("__agency")
-            .agg(pl.len().alias("n"))
-            .sort("n", "__agency", descending=[True, False])
-        )
-        others = [AgencyCount(agency=a, calls=int(n)) for a, n in grouped.iter_rows()]
-        frame = frame.filter(keep)
+    frame, others = select_agencies(frame, options.agencies)
     citizen = ~pl.col("__self")
     dispatched = pl.col("__dispatched").is_not_null()
     cov = frame.filter(citizen & dispatched).select(
@@ -560,7 +550,7 @@ def _prepare(calls: pl.DataFrame, options: TimeBudgetOptions) -> _Work:
         "officer_initiated_calls": int(frame.select(pl.col("__self").sum()).item()),
         "not_dispatched": int(frame.select((citizen & ~dispatched).sum()).item()),
     }
-    return _Work(frame, counts, others, unit_coverage, has_units)
+    return _Work(frame, counts, others, unit_coverage)
 
 
 def _choose_method(work: _Work, options: TimeBudgetOptions) -> tuple[Method, str]:
@@ -590,8 +580,9 @@ def _choose_method(work: _Work, options: TimeBudgetOptions) -> tuple[Method, str
 _KEYS = ["shift_date", "shift", "district"]
 
 
-def _charged(work: _Work, method: Method, options: TimeBudgetOptions) -> pl.DataFrame:
-    """Counted calls with their time (s, after fallback and units per call) and shift-day."""
+def _charged(work: _Work, method: Method, options: TimeBudgetOptions) -> tuple[pl.DataFrame, int]:
+    """Counted calls with their time (s, after fallback and units per call) and
+    shift-day, and the number of citizen calls closed without a unit."""
     frame = work.frame
     citizen = ~pl.col("__self")
     # unit-level: no unit id; export without unit ids: no unit stage after dispatch
@@ -599,7 +590,7 @@ def _charged(work: _Work, method: Method, options: TimeBudgetOptions) -> pl.Data
     dispatched = pl.col("__dispatched").is_not_null()
     own_counted = ~no_unit if method == "unit" else pl.lit(True)
     counted = pl.when(citizen).then(dispatched & ~no_unit).otherwise(own_counted)
-    work.counts["without_unit"] = int(frame.select((citizen & dispatched & no_unit).sum()).item())
+    without_unit = int(frame.select((citizen & dispatched & no_unit).sum()).item())
     frame = frame.filter(counted)
     # fallback: median of the call type and kind, else of the kind
     frame = frame.with_columns(
@@ -615,11 +606,12 @@ def _charged(work: _Work, method: Method, options: TimeBudgetOptions) -> pl.Data
     )
     day, name = shift_of(local, options.shifts)
     factor = pl.when(pl.col("__self")).then(1.0).otherwise(options.units_per_call)
-    return frame.with_columns(
+    charged = frame.with_columns(
         shift_date=day,
         shift=name,
         __charged=pl.col("__seconds") * factor,
     )
+    return charged, without_unit
 
 
 def _home_districts(frame: pl.DataFrame) -> pl.DataFrame:
@@ -857,7 +849,7 @@ def time_budget(calls: pl.DataFrame, options: TimeBudgetOptions | None = None) -
     options = options or TimeBudgetOptions()
     work = _prepare(calls, options)
     method, reason = _choose_method(work, options)
-    charged = _charged(work, method, options)
+    charged, without_unit = _charged(work, method, options)
     if charged.height:
         first, last = charged.select(
             pl.col("shift_date").min().alias("a"), pl.col("shift_date").max().alias("b")
@@ -899,7 +891,7 @@ def time_budget(calls: pl.DataFrame, options: TimeBudgetOptions | None = None) -
         other_agencies=tuple(work.other_agencies),
         citizen_calls=k["citizen_calls"],
         not_dispatched=k["not_dispatched"],
-        without_unit=k["without_unit"],
+        without_unit=without_unit,
         committed_calls=int(est["committed"] or 0),
         officer_initiated_calls=k["officer_initiated_calls"],
         proactive_calls=int(est["proactive"] or 0),
