@@ -35,6 +35,7 @@ ALARM_RECORDERS = frozenset({R.DISPATCHER, R.SUPERVISOR, R.RECORDS})
 REINSTATERS = frozenset({R.SUPERVISOR, R.ADMIN})
 
 WHATIF_READERS = frozenset({R.ADMIN, R.ANALYST, R.SUPERVISOR})
+RESPONSE_READERS = frozenset({R.ADMIN, R.ANALYST, R.SUPERVISOR})
 
 #: (method, path) -> roles allowed; Role.PUBLIC stands for "not signed in"
 MATRIX: dict[tuple[str, str], frozenset[Role]] = {
@@ -81,6 +82,10 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/triage/whatif"): WHATIF_READERS,
     ("GET", "/api/triage/whatif"): WHATIF_READERS,
     ("GET", "/api/triage/whatif.csv"): WHATIF_READERS,
+    ("GET", "/response"): RESPONSE_READERS,
+    ("GET", "/api/response/report"): RESPONSE_READERS,
+    ("GET", "/api/response/report.csv"): RESPONSE_READERS,
+    ("GET", "/api/response/time-budget"): RESPONSE_READERS,
     ("GET", "/api/alarms/sites"): ALARM_READERS,
     ("GET", "/api/alarms/sites/{site_id}/history"): ALARM_READERS,
     ("POST", "/api/alarms/events"): ALARM_RECORDERS,

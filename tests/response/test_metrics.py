@@ -257,3 +257,25 @@ def test_distribution_matches_a_plain_reference(values: list[int | None]) -> Non
     assert p.within_target == sum(v <= 600 for v in usable)
     assert p.never_reached == sum(v is None for v in values)
     assert p.reached + p.never_reached + p.unusable == p.calls == len(values)
+
+
+def test_call_to_arrival_histogram_by_priority() -> None:
+    """Usable call-to-arrival in 5-minute bins up to 10 minutes, then one open bin:
+    P1 A 5 min, B 10 min, C 15 min (F negative is out); P2 G 15 min (H above the limit
+    is out); K (no priority) 2 min. Every bin of every priority is listed."""
+    options = ResponseOptions(timezone=TZ, histogram_bin_min=5, histogram_max_min=10)
+    bins = response_report(_frame(), options).histogram
+    got = [(b.priority, b.start_min, b.end_min, b.calls) for b in bins]
+    assert got == [
+        ("1", 0.0, 5.0, 0),
+        ("1", 5.0, 10.0, 1),
+        ("1", 10.0, None, 2),
+        ("2", 0.0, 5.0, 0),
+        ("2", 5.0, 10.0, 0),
+        ("2", 10.0, None, 1),
+        (None, 0.0, 5.0, 1),
+        (None, 5.0, 10.0, 0),
+        (None, 10.0, None, 0),
+    ]
+    usable = response_report(_frame(), ResponseOptions(timezone=TZ)).overall.call_to_arrival.n
+    assert sum(b.calls for b in bins) == usable

@@ -34,6 +34,7 @@ from smart_policing.api.routers import (
     home,
     records,
     reports,
+    response,
     triage,
     whatif,
 )
@@ -138,7 +139,19 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.rate_limiter = RateLimiter(settings.rate_limit_storage)
     app.state.compstat_cache = ReportCache()
     app.mount("/static", StaticFiles(directory=str(web / "static")), name="static")
-    for module in (home, auth, docs, compstat, records, audit, reports, triage, alarms, whatif):
+    for module in (
+        home,
+        auth,
+        docs,
+        compstat,
+        records,
+        audit,
+        reports,
+        triage,
+        alarms,
+        whatif,
+        response,
+    ):
         app.include_router(module.router)
     app.add_exception_handler(AuthError, _auth_error)
     app.add_middleware(AuditMiddleware, engine=engine)

@@ -74,6 +74,7 @@ __all__ = [
     "Dimension",
     "Distribution",
     "GroupStats",
+    "HistogramBin",
     "IntervalQuality",
     "ResponseInputs",
     "ResponseOptions",
@@ -157,6 +158,10 @@ class ResponseOptions(_Model):
     """The priority number that counts as highest (the target applies to it)."""
     breakdowns: tuple[Dimension, ...] = DIMENSIONS
     """Breakdowns computed, in this order."""
+    histogram_bin_min: float = Field(default=2.0, gt=0)
+    """Width of the call-to-arrival histogram bins, in minutes."""
+    histogram_max_min: float = Field(default=60.0, gt=0, le=24 * 60)
+    """Upper edge of the last full bin, in minutes; longer times fall in one open bin."""
 
     @field_validator("timezone")
     @classmethod
@@ -275,6 +280,17 @@ class IntervalQuality(_Model):
     share_above_limit: float
 
 
+class HistogramBin(_Model):
+    """Calls of one priority whose usable call-to-arrival falls in ``[start_min, end_min)``."""
+
+    priority: str | None
+    """The priority (as in the ``priority`` breakdown), ``None`` for calls without one."""
+    start_min: float
+    end_min: float | None
+    """``None`` for the open last bin (``>= start_min``)."""
+    calls: int
+
+
 class ResponseReport(_Model):
     """The result of :func:`response_report`."""
 
@@ -287,6 +303,10 @@ class ResponseReport(_Model):
     quality: tuple[IntervalQuality, ...]
     """One per interval of :data:`RESPONSE_INTERVALS`. Values not usable are left out
     of the distributions and counted here."""
+    histogram: tuple[HistogramBin, ...] = ()
+    """Usable call-to-arrival times per priority in bins of ``options.histogram_bin_min``
+    minutes up to ``options.histogram_max_min`` and one open bin; every bin of every
+    priority is listed, empty ones with 0 calls."""
 
     def breakdown(self, by: Dimension) -> tuple[BreakdownRow, ...]:
         """The rows of one breakdown."""
@@ -530,6 +550,33 @@ def _quality(frame: pl.DataFrame) -> list[IntervalQuality]:
     return out
 
 
+def _histogram(frame: pl.DataFrame, options: ResponseOptions) -> list[HistogramBin]:
+    width, top = options.histogram_bin_min, options.histogram_max_min
+    n_bins = int(-(-top // width))  # full bins; the last may end above top when not a multiple
+    minutes = pl.col("__call_to_arrival_s") / 60.0
+    counted = (
+        frame.filter(pl.col("__call_to_arrival_s").is_not_null())
+        .with_columns(bin=pl.min_horizontal((minutes / width).floor().cast(pl.Int64), n_bins))
+        .group_by("priority", "bin")
+        .len()
+    )
+    counts = {(p, int(b)): int(n) for p, b, n in counted.iter_rows()}
+    priorities = sorted(
+        {p for p, _ in counts},
+        key=lambda p: (p is None, int(p) if p is not None and p.lstrip("-").isdigit() else 0, p),
+    )
+    return [
+        HistogramBin(
+            priority=p,
+            start_min=b * width,
+            end_min=None if b == n_bins else (b + 1) * width,
+            calls=counts.get((p, b), 0),
+        )
+        for p in priorities
+        for b in range(n_bins + 1)
+    ]
+
+
 # ---------------------------------------------------------------- entry point
 
 
@@ -569,6 +616,7 @@ def response_report(calls: pl.DataFrame, options: ResponseOptions | None = None)
         overall=overall,
         breakdowns=tuple(breakdowns),
         quality=tuple(_quality(frame)),
+        histogram=tuple(_histogram(frame, options)),
     )
 
 

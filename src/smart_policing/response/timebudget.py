@@ -40,7 +40,8 @@ says otherwise. No I/O, no clock. The method:
      placed in the district of most of its calls there. This *undercounts* units that
      took no call (so overstates the committed share) and counts a unit once even if it
      worked only part of the shift; only primary units are recorded, so backup work is
-     missing (understating it). With ``staffing``, on-duty units come from the table.
+     missing (understating it). With ``staffing`` (or ``units_per_shift``), on-duty units
+     come from it instead.
      Committed and proactive time are charged to the unit's district.
    * ``estimate`` (no unit ids, e.g. the real CAD export): on-duty units come from
      ``units_per_shift`` (city-wide) or ``staffing`` (per shift, per district if
@@ -289,7 +290,7 @@ class TimeBudgetOptions(_Model):
     """``auto`` picks ``unit`` when at least this share of dispatched citizen calls
     carries a unit id."""
     units_per_shift: float | None = Field(default=None, ge=0)
-    """Units on duty in every shift, city-wide (``estimate``; exclusive with ``staffing``)."""
+    """Units on duty in every shift, city-wide (either method; exclusive with ``staffing``)."""
     staffing: tuple[StaffingRow, ...] | None = None
     """Units on duty per shift (and district)."""
     units_per_call: float = Field(default=1.0, gt=0)
@@ -677,7 +678,7 @@ def _cells(
         source = "staffing"
         staffed = frozenset(r.district for r in options.staffing)
         city_wide = staffed == frozenset({None})
-    elif method == "estimate" and options.units_per_shift is not None:
+    elif options.units_per_shift is not None:
         units = windows.select(
             "shift_date",
             "shift",

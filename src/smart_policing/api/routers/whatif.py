@@ -9,24 +9,21 @@ numbers come from :func:`smart_policing.triage.replay.replay`, the same core as
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from datetime import date
 from typing import Annotated, get_args
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from smart_policing.api.audit import note_records
+from smart_policing.api.cache import LruCache, calls_version
 from smart_policing.api.deps import BlankIsNone, EngineDep, LocalDay, SettingsDep
 from smart_policing.api.pages import render
 from smart_policing.api.security import Principal, allow
 from smart_policing.security.roles import Role
 from smart_policing.settings import Settings
-from smart_policing.store import tables as t
 from smart_policing.store.calls import load_calls
 from smart_policing.triage.pack import builtin_pack, builtin_packs
 from smart_policing.triage.replay import (
@@ -93,40 +90,11 @@ def whatif_query(
 Query_ = Annotated[WhatIfQuery, Depends(whatif_query)]
 
 
-class _Cache:
-    """Recent replays keyed by (calls in the store, query): a page reload is free."""
-
-    def __init__(self) -> None:
-        self._items: OrderedDict[tuple[object, ...], ReplayReport] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get_or_make(
-        self, key: tuple[object, ...], make: Callable[[], ReplayReport]
-    ) -> ReplayReport:
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is not None:
-                self._items.move_to_end(key)
-                return hit
-        report = make()
-        with self._lock:
-            self._items[key] = report
-            while len(self._items) > _CACHE_SIZE:
-                self._items.popitem(last=False)
-        return report
-
-
-def _calls_version(engine: Engine) -> tuple[int, int | None]:
-    with engine.connect() as conn:
-        n, last = conn.execute(select(func.count(), func.max(t.calls.c.id))).one()
-    return int(n), None if last is None else int(last)
-
-
 def _report(request: Request, engine: Engine, settings: Settings, q: WhatIfQuery) -> ReplayReport:
-    cache: _Cache | None = getattr(request.app.state, "whatif_cache", None)
+    cache: LruCache[ReplayReport] | None = getattr(request.app.state, "whatif_cache", None)
     if cache is None:
-        cache = request.app.state.whatif_cache = _Cache()
-    key = (_calls_version(engine), settings.timezone, q)
+        cache = request.app.state.whatif_cache = LruCache(_CACHE_SIZE)
+    key = (calls_version(engine), settings.timezone, q)
 
     def make() -> ReplayReport:
         calls = load_calls(engine, start=q.start, end=q.end, timezone=settings.timezone)

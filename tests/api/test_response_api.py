@@ -1,0 +1,102 @@
+"""Response times and officer time on the stored calls: page and API (issue 5 items 1 and 5)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from smart_policing.data import builtin_mapping, import_file
+from smart_policing.data.synth import CityParams, generate_city
+from smart_policing.response.metrics import ResponseOptions, response_report
+from smart_policing.response.timebudget import TimeBudgetOptions, time_budget
+from smart_policing.security.roles import Role
+from smart_policing.store.calls import load_response_calls
+
+TZ = "America/New_York"
+
+
+def _load(engine: Engine, tmp_path: Path) -> None:
+    generate_city(
+        CityParams(seed=5, years=1, end_year=2024, calls_per_day=30.0, incidents_per_day=5.0),
+        tmp_path / "city",
+    )
+    import_file(engine, tmp_path / "city" / "cad_calls.csv", builtin_mapping("cad"), timezone=TZ)
+
+
+def test_the_api_gives_the_cores_numbers_for_the_stored_calls(
+    engine: Engine, tmp_path: Path, signed_in_client: Callable[..., TestClient]
+) -> None:
+    _load(engine, tmp_path)
+    client = signed_in_client(Role.SUPERVISOR)
+    params = {"start": "2024-03-01", "end": "2024-05-31", "target_min": "8"}
+    body = client.get("/api/response/report", params=params).json()
+    calls = load_response_calls(engine, start=date(2024, 3, 1), end=date(2024, 5, 31), timezone=TZ)
+    expected = response_report(calls, ResponseOptions(timezone=TZ, target_min=8))
+    assert body["inputs"]["calls"] == expected.inputs.calls > 2000
+    p1 = body["overall"]["highest_priority"]
+    assert p1["target_min"] == 8
+    assert (p1["within_target"], p1["reached"]) == (
+        expected.overall.highest_priority.within_target,
+        expected.overall.highest_priority.reached,
+    )
+    assert p1["reached"] > 0
+    assert body["overall"]["call_to_arrival"]["median_min"] == (
+        expected.overall.call_to_arrival.median_min
+    )
+    # the histogram holds every usable call-to-arrival once
+    assert sum(b["calls"] for b in body["histogram"]) == expected.overall.call_to_arrival.n
+
+    budget = client.get(
+        "/api/response/time-budget", params={**params, "units_per_shift": "12"}
+    ).json()
+    want = time_budget(
+        calls,
+        TimeBudgetOptions(
+            timezone=TZ, units_per_shift=12, start=date(2024, 3, 1), end=date(2024, 5, 31)
+        ),
+    )
+    # Polars sums in parallel: the last bits may differ between two runs
+    assert budget["overall"]["committed_hours"] == pytest.approx(want.overall.committed_hours)
+    assert want.overall.committed_hours > 0
+    assert budget["overall"]["proactive_share"] == pytest.approx(want.overall.proactive_share)
+    assert budget["on_duty_source"] == "units-per-shift"
+    assert [s["shift"] for s in budget["shifts"]] == [s.shift for s in want.shifts]
+
+
+def test_csv_page_and_errors(
+    engine: Engine, tmp_path: Path, signed_in_client: Callable[..., TestClient]
+) -> None:
+    _load(engine, tmp_path)
+    client = signed_in_client(Role.ANALYST)
+    reply = client.get("/api/response/report.csv")
+    assert reply.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(reply.text)))
+    assert rows[0]["by"] == "all"
+    assert {r["by"] for r in rows} >= {"priority", "district", "hour"}
+    page = client.get("/response", params={"by": "district", "start": "", "end": ""})
+    assert page.status_code == 200
+    for marker in ('id="p1-share"', 'id="response-breakdown"', 'id="time-budget"'):
+        assert marker in page.text
+    assert "response-chart-data" in page.text
+    assert client.get("/response", params={"by": "moon"}).status_code == 422
+    backwards = client.get(
+        "/api/response/report", params={"start": "2024-05-01", "end": "2024-04-01"}
+    )
+    assert backwards.status_code == 422
+    assert "end must not be before start" in backwards.text
+    assert client.get("/api/response/report", params={"target_min": "0"}).status_code == 422
+
+
+def test_dispatchers_and_officers_do_not_see_it(
+    engine: Engine, signed_in_client: Callable[..., TestClient]
+) -> None:
+    for role in (Role.DISPATCHER, Role.OFFICER):
+        client = signed_in_client(role)
+        assert client.get("/api/response/report").status_code == 403
