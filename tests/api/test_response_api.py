@@ -80,7 +80,8 @@ def test_csv_page_and_errors(
     rows = list(csv.DictReader(io.StringIO(reply.text)))
     assert rows[0]["by"] == "all"
     assert {r["by"] for r in rows} >= {"priority", "district", "hour"}
-    page = client.get("/response", params={"by": "district", "start": "", "end": ""})
+    empty_form = {"by": "district", "start": "", "end": "", "units_per_shift": ""}
+    page = client.get("/response", params=empty_form)
     assert page.status_code == 200
     for marker in ('id="p1-share"', 'id="response-breakdown"', 'id="time-budget"'):
         assert marker in page.text
@@ -92,6 +93,8 @@ def test_csv_page_and_errors(
     assert backwards.status_code == 422
     assert "end must not be before start" in backwards.text
     assert client.get("/api/response/report", params={"target_min": "0"}).status_code == 422
+    negative = client.get("/api/response/time-budget", params={"units_per_shift": "-1"})
+    assert negative.status_code == 422
 
 
 def test_dispatchers_and_officers_do_not_see_it(

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Engine
 
 from smart_policing.api.audit import note_records
@@ -80,6 +80,7 @@ class ResponseQuery(BaseModel):
         )
 
 
+UnitCount = Annotated[float, Field(ge=0, le=100_000)]
 Start = Annotated[LocalDay | None, BlankIsNone, Query(description="first local day (inclusive)")]
 End = Annotated[LocalDay | None, BlankIsNone, Query(description="last local day (inclusive)")]
 
@@ -98,9 +99,9 @@ def response_query(
         float, Query(gt=0, le=1, description="share of priority-1 calls to reach in time")
     ] = 0.90,
     units_per_shift: Annotated[
-        float | None,
+        UnitCount | None,
         BlankIsNone,
-        Query(ge=0, le=100_000, description="units on duty per shift (estimate method)"),
+        Query(description="units on duty per shift, city-wide (else from unit ids)"),
     ] = None,
     admin_allowance: Annotated[float, Query(ge=0, lt=1)] = 0.10,
     proactive_target: Annotated[float, Query(ge=0, le=1)] = 1 / 3,
