@@ -13,6 +13,9 @@ name the unit, and a ``Store``/``FilterStore`` serves getters in request order, 
 by distance, so neither can express "nearest free unit"; shift-varying staffing does
 not fit a fixed ``Resource`` capacity either.
 
+Tours start as they come on duty (a ``tours`` process), not all at time 0, so
+SimPy's event heap holds only what is pending, as the engine's does.
+
 Two uses: the baseline of ``benchmarks/bench_simulate.py`` and a slow,
 obviously-correct reference the engine is checked against call by call
 (``test_engine.py``). With proactive activity off it makes exactly the same decisions
@@ -138,6 +141,15 @@ class SimpyDispatch:
             yield env.timeout(t - env.now)
             env.process(self.call(i))
 
+    def tours(self) -> Generator[simpy.Event, Any, None]:
+        """Start each tour's process when it comes on duty (tours in start order)."""
+        env = self.env
+        starts = self.fleet.start_min
+        for u in np.argsort(starts, kind="stable").tolist():
+            if starts[u] > env.now:
+                yield env.timeout(starts[u] - env.now)
+            env.process(self.unit(u))
+
     def call(self, i: int) -> Generator[simpy.Event, Any, None]:
         env = self.env
         d = self.cdist[i]
@@ -193,12 +205,10 @@ class SimpyDispatch:
 
     def unit(self, u: int) -> Generator[simpy.Event, Any, None]:
         env = self.env
-        start = float(self.fleet.start_min[u])
         end = self.uend[u]
-        yield env.timeout(start)
-        if start >= end:
+        if env.now >= end:
             return
-        off = env.timeout(end - start)
+        off = env.timeout(end - env.now)
         turnout = self.rules.turnout_min
         while True:
             i = self.take_waiting(u)
@@ -226,9 +236,8 @@ class SimpyDispatch:
     def run(self) -> SimRun:
         """Run to the end; ``events`` counts SimPy events processed."""
         env = self.env
+        env.process(self.tours())
         env.process(self.arrivals())
-        for u in range(len(self.fleet.district)):
-            env.process(self.unit(u))
         n = 0
         try:
             while True:

@@ -33,17 +33,17 @@ def test_stream_is_sorted_by_time_then_kind_then_input_order() -> None:
 
 def test_heap_ties_break_by_kind_then_scheduling_order() -> None:
     k = Kernel()
-    k.schedule(3.0, EventKind.PROACTIVE_START, 1)
+    k.schedule(3.0, EventKind.BACKUP, 1)
     k.schedule(3.0, EventKind.CLEAR, 2)
-    k.schedule(3.0, EventKind.BACKUP, 3)
+    k.schedule(3.0, EventKind.PROACTIVE_END, 3)
     k.schedule(3.0, EventKind.CLEAR, 4)
     k.schedule(1.0, EventKind.BACKUP, 5)
     assert drain(k) == [
         (1.0, "BACKUP", 5),
         (3.0, "CLEAR", 2),
         (3.0, "CLEAR", 4),
-        (3.0, "BACKUP", 3),
-        (3.0, "PROACTIVE_START", 1),
+        (3.0, "PROACTIVE_END", 3),
+        (3.0, "BACKUP", 1),
     ]
 
 
@@ -71,11 +71,11 @@ def test_events_scheduled_while_running_are_merged_and_the_clock_follows() -> No
             k.schedule(3.0, EventKind.CLEAR, 10)  # before the second call
             k.schedule(4.0, EventKind.BACKUP, 11)  # after it (BACKUP ranks after CALL)
         if kind == EventKind.CLEAR:
-            k.schedule(3.0, EventKind.PROACTIVE_START, 12)  # same time, later kind
+            k.schedule(3.0, EventKind.BACKUP, 12)  # same time, later kind
     assert seen == [
         (1.0, "CALL", 0, 0),
         (3.0, "CLEAR", 10, 1),
-        (3.0, "PROACTIVE_START", 12, 3),
+        (3.0, "BACKUP", 12, 3),
         (4.0, "CALL", 1, 0),
         (4.0, "BACKUP", 11, 2),
     ]

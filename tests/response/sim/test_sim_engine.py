@@ -288,6 +288,35 @@ def test_a_lower_priority_call_waits_for_the_activity_to_end() -> None:
     assert r.dispatch_min[0] == stop
 
 
+def test_an_eligible_call_waits_for_proactive_work_in_another_district() -> None:
+    """Backup for a call that may not interrupt proactive work: the only free unit
+    elsewhere is on an activity, so the call takes it when the activity ends."""
+    e = proactive_draws(0, 2)  # tour 0 comes on duty first: its gap, then its length
+    start = e[0] * 10.0
+    stop = start + e[1] * 20.0
+    assert 15 < stop < 100
+    f = fleet((1, 0, 200, 0, 10_000), (0, 0, 200, 0, 0))
+    c = calls(
+        (0, 0, 0, 0, 1, 1, 100),  # district 0's unit is busy until 100
+        (10, 0, 4000, 0, 3, 1, 10),  # priority 3 may not interrupt: queued, eligible at 15
+    )
+    r = run(f, c, replace(PROACTIVE, backup_after_min=5.0), nd=2, seed=0)
+    assert log(r)[:10] == [
+        (0, "on_duty", -1, 0),
+        (0, "on_duty", -1, 1),
+        (0, "call", 0, -1),
+        (0, "dispatch", 0, 1, 0),
+        (start, "proactive", -1, 0),  # found when the backup search looked at unit 0
+        (10, "call", 1, -1),
+        (10, "queued", 1, -1),
+        (15, "eligible", 1, -1),
+        (stop, "proactive_end", -1, 0),
+        (stop, "dispatch", 1, 0, stop + 6),
+    ]
+    assert r.backup.tolist() == [False, True]
+    assert r.proactive_min[0] >= stop - start
+
+
 def test_proactive_work_stops_at_the_end_of_the_tour() -> None:
     f = fleet((0, 0, 30, 0, 0))
     r = run(f, calls(), replace(PROACTIVE, proactive_rate_per_hour=600.0), seed=1)

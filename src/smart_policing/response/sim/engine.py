@@ -46,8 +46,17 @@ The engine is pure Python and NumPy, written for the hot path (one simulated yea
 million calls and ~110,000 tours in well under a minute on one core):
 
 * arrivals and tour starts/ends are known in advance: they form a pre-sorted stream that
-  :class:`~.kernel.Kernel` merges with a small heap holding only unit-clear, proactive and
+  :class:`~.kernel.Kernel` merges with a small heap holding only unit-clear and
   backup-timer events (the heap stays at about the number of busy units);
+* **proactive activity is rolled forward lazily**, not simulated event by event: a unit
+  that becomes idle draws when its next activity would start and end (idle gaps are
+  exponential: a Poisson start rate while idle); only when something needs the unit's
+  state (a dispatch, its tour's end, a call that may not interrupt proactive work) is
+  that alternating idle/activity sequence advanced to the current time, counting the
+  activities that ended. Most idle spells end with a call before any activity starts,
+  so this saves two heap events per idle spell. The one case where an activity's end
+  changes what happens next, a call that may not interrupt it and waits, schedules a
+  ``PROACTIVE_END`` wake-up for the units then busy with proactive work;
 * per-district lists of available units; the nearest-unit search is a plain loop over the
   ~5-30 units of one district (faster at that size than NumPy's per-call overhead; see
   ``benchmarks/bench_simulate.py --search-micro``);
@@ -58,14 +67,20 @@ million calls and ~110,000 tours in well under a minute on one core):
   proactive draw comes from a pre-drawn block of standard exponentials.
 
 Randomness: only proactive activity is random; every draw comes from ``rng`` (in blocks of
-standard exponentials, consumed in event order), so a run is a deterministic function of
-its inputs and the generator's state.
+standard exponentials, consumed in the order the engine needs them: the gap then the
+length of each activity), so a run is a deterministic function of its inputs and the
+generator's state.
+
+Event log: with ``trace=True`` every decision is logged (:class:`TraceEvent`), sorted by
+time at the end (stably: same-time lines keep the order they happened in), because a
+lazily rolled activity is logged when it is rolled, after later events.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -291,6 +306,10 @@ def _check_inputs(fleet: Fleet, calls: CallStream, n_districts: int) -> None:
             raise ValueError("CallStream.x_m and CallStream.y_m must be finite")
 
 
+def _time_of(e: TraceEvent) -> float:
+    return e.time_min
+
+
 def simulate(
     fleet: Fleet,
     calls: CallStream,
@@ -330,6 +349,25 @@ def simulate(
     ValueError
         Inconsistent array lengths, unsorted arrivals, indexes out of range,
         non-finite tour times.
+
+    Examples
+    --------
+    Two units in one district, three calls; 60 km/h and circuity 1 make travel one
+    minute per kilometre:
+
+    >>> fleet = Fleet(
+    ...     district=np.array([0, 0]), shift=np.array([0, 0]),
+    ...     start_min=np.array([0.0, 0.0]), end_min=np.array([480.0, 480.0]),
+    ...     home_x_m=np.array([0.0, 5000.0]), home_y_m=np.array([0.0, 0.0]))
+    >>> calls = CallStream(
+    ...     arrival_min=np.array([1.0, 2.0, 3.0]), x_m=np.array([1000.0, 4000.0, 0.0]),
+    ...     y_m=np.zeros(3), district=np.zeros(3, np.int64), priority=np.array([2, 1, 3]),
+    ...     units_needed=np.ones(3, np.int64), on_scene_min=np.array([20.0, 30.0, 10.0]),
+    ...     call_type=np.zeros(3, np.int64))
+    >>> rules = DispatchRules(speed_kmh=60, circuity=1.0, turnout_min=0.5, backup_after_min=None)
+    >>> run = simulate(fleet, calls, rules, n_districts=1, rng=np.random.default_rng(0))
+    >>> run.dispatch_min.tolist(), run.on_scene_at_min.tolist(), run.first_unit.tolist()
+    ([1.0, 2.0, 22.5], [2.5, 3.5, 24.0], [0, 1, 0])
     """
     _check_inputs(fleet, calls, n_districts)
     nu = len(fleet.district)
@@ -358,8 +396,7 @@ def simulate(
     k_CALL = int(EventKind.CALL)
     k_TOUR_START = int(EventKind.TOUR_START)
     k_BACKUP = int(EventKind.BACKUP)
-    k_PSTART = int(EventKind.PROACTIVE_START)
-    k_PEND = int(EventKind.PROACTIVE_END)
+    k_WAKE = int(EventKind.PROACTIVE_END)
 
     min_per_m = rules.circuity / (rules.speed_kmh * 1000.0 / 60.0)
     turnout = float(rules.turnout_min)
@@ -368,17 +405,17 @@ def simulate(
     proactive_on = rules.proactive_rate_per_hour > 0
     gap_mean = 60.0 / rules.proactive_rate_per_hour if proactive_on else inf
     act_mean = float(rules.proactive_mean_min)
-    exp_block: list[float] = []
-    exp_pos = 0
 
-    # unit (tour) state; states: 0 off duty, 1 idle, 2 proactive, 3 on a call
+    # unit (tour) state: 0 off duty, 1 available (idle or on proactive work), 3 on a call
     ux: list[float] = fleet.home_x_m.astype(np.float64).tolist()
     uy: list[float] = fleet.home_y_m.astype(np.float64).tolist()
     uend: list[float] = fleet.end_min.astype(np.float64).tolist()
     udist: list[int] = fleet.district.astype(np.int64).tolist()
     ustate = [0] * nu
-    utoken = [0] * nu  # seq of the unit's pending proactive event (0: none)
-    upro_t0 = [0.0] * nu
+    pa = [inf] * nu  # an available unit's current or next proactive activity: start
+    pb = [inf] * nu  # ... and end
+    utoken = [0] * nu  # seq of the unit's pending wake-up event (0: none)
+    ulogged = [nan] * nu  # start of the activity last logged as started (trace only)
     ucall = [-1] * nu
     committed = [0.0] * nu
     proactive = [0.0] * nu
@@ -397,28 +434,65 @@ def simulate(
     first = [-1] * nc
     backup_flag = [False] * nc
 
-    avail: list[list[int]] = [[] for _ in range(n_districts)]  # idle + proactive units
+    avail: list[list[int]] = [[] for _ in range(n_districts)]  # available units
     queues: list[list[int]] = [[] for _ in range(n_districts)]  # keys prio * nc + call
     eligible: list[int] = []  # keys of calls past backup_after_min, all districts
     keybase = max(nc, 1)
     log: list[TraceEvent] = []
 
-    def draw() -> float:
-        """One standard exponential from the pre-drawn block."""
-        nonlocal exp_block, exp_pos
-        if exp_pos >= len(exp_block):
-            exp_block = rng.standard_exponential(_EXP_BLOCK).tolist()
-            exp_pos = 0
-        v = exp_block[exp_pos]
-        exp_pos += 1
-        return v
+    def exponentials() -> Iterator[float]:
+        """Standard exponentials from ``rng``, drawn a block at a time."""
+        while True:
+            yield from rng.standard_exponential(_EXP_BLOCK).tolist()
+
+    draw = exponentials().__next__
+
+    def roll(u: int, t: float) -> bool:
+        """Roll available unit ``u``'s proactive activities forward to ``t``.
+
+        Activities that ended by ``t`` are counted and the next drawn; returns whether
+        the unit is in an activity at ``t`` (strictly after its start, before its end),
+        which then began at ``pa[u]``.
+        """
+        a = pa[u]
+        if a >= t:
+            return False
+        b = pb[u]
+        while b <= t:
+            proactive[u] += b - a
+            if trace:
+                if ulogged[u] != a:
+                    log.append(TraceEvent(a, "proactive", -1, u))
+                log.append(TraceEvent(b, "proactive_end", -1, u))
+            a = b + draw() * gap_mean
+            b = a + draw() * act_mean
+            if a >= t:
+                pa[u] = a
+                pb[u] = b
+                return False
+        pa[u] = a
+        pb[u] = b
+        if trace and ulogged[u] != a:
+            ulogged[u] = a
+            log.append(TraceEvent(a, "proactive", -1, u))
+        return True
+
+    def wake_at_activity_ends(units: list[int]) -> None:
+        """A call that may not interrupt proactive work waits: wake each unit (all of
+        them on an activity) when its activity ends, once per activity."""
+        for v in units:
+            if utoken[v] == 0:
+                seq = next_seq()
+                utoken[v] = seq
+                push(heap, (pb[v], k_WAKE, seq, v))
 
     def dispatch(u: int, i: int, t: float, d2: float) -> None:
         """Send unit ``u`` (squared distance ``d2`` m^2 from call ``i``) at ``t``."""
-        if ustate[u] == 2:
-            proactive[u] += t - upro_t0[u]
+        if pa[u] < t and roll(u, t):
+            proactive[u] += t - pa[u]
             if trace:
                 log.append(TraceEvent(t, "proactive_cut", -1, u))
+        pa[u] = inf
         utoken[u] = 0
         ustate[u] = 3
         ucall[u] = i
@@ -446,7 +520,7 @@ def simulate(
             log.append(TraceEvent(t, "dispatch", i, u, eta))
 
     def take_waiting(u: int, t: float) -> bool:
-        """Unit ``u``, now free, takes its district's queue head or an eligible call."""
+        """Unit ``u``, free and not in ``avail``, takes its queue's head or an eligible call."""
         q = queues[udist[u]]
         while q:
             i = q[0] % keybase
@@ -473,17 +547,15 @@ def simulate(
         return False
 
     def go_idle(u: int, t: float) -> None:
-        """Unit ``u`` found nothing to do: available, and maybe proactive later."""
+        """Unit ``u`` found nothing to do: available, with its first activity drawn."""
         ustate[u] = 1
         avail[udist[u]].append(u)
         if proactive_on:
-            start = t + draw() * gap_mean
-            if start < uend[u]:
-                seq = next_seq()
-                utoken[u] = seq
-                push(heap, (start, k_PSTART, seq, u))
+            a = t + draw() * gap_mean
+            pa[u] = a
+            pb[u] = a + draw() * act_mean
 
-    def nearest_anywhere(i: int, strict: bool) -> tuple[int, float]:
+    def nearest_anywhere(i: int, t: float, strict: bool) -> tuple[int, float]:
         """Nearest available unit of any district for call ``i`` (-1 if none)."""
         x = cx[i]
         y = cy[i]
@@ -491,7 +563,7 @@ def simulate(
         bu = -1
         for av in avail:
             for v in av:
-                if strict and ustate[v] == 2:
+                if strict and pa[v] < t and roll(v, t):
                     continue
                 dx = ux[v] - x
                 dy = uy[v] - y
@@ -508,15 +580,15 @@ def simulate(
             av = avail[cdist[i]]
             if trace:
                 log.append(TraceEvent(t, "call", i, -1))
+            strict = cprio[i] > yields and proactive_on
             if av:
                 x = cx[i]
                 y = cy[i]
-                strict = cprio[i] > yields
                 while need:
                     best = inf
                     bu = -1
                     for v in av:
-                        if strict and ustate[v] == 2:
+                        if strict and pa[v] < t and roll(v, t):
                             continue
                         dx = ux[v] - x
                         dy = uy[v] - y
@@ -538,11 +610,13 @@ def simulate(
                     push(heap, (t + backup_after, k_BACKUP, next_seq(), i))
                 if trace:
                     log.append(TraceEvent(t, "queued", i, -1))
+                if strict and av:
+                    wake_at_activity_ends(av)
         elif kind == k_CLEAR:
             u = p
-            if trace:
-                log.append(TraceEvent(t, "clear", ucall[u], u))
             i = ucall[u]
+            if trace:
+                log.append(TraceEvent(t, "clear", i, u))
             if left[i]:  # units still requested for a call now cleared: cancelled
                 left[i] = 0
                 if trace:
@@ -553,44 +627,15 @@ def simulate(
                     log.append(TraceEvent(t, "off_duty", -1, u))
             elif not take_waiting(u, t):
                 go_idle(u, t)
-        elif kind == k_PSTART:
-            u = p
-            if utoken[u] != seq:
-                continue  # stale: the unit was dispatched or went off duty
-            ustate[u] = 2
-            upro_t0[u] = t
-            stop = t + draw() * act_mean
-            if stop < uend[u]:
-                s2 = next_seq()
-                utoken[u] = s2
-                push(heap, (stop, k_PEND, s2, u))
-            else:
-                utoken[u] = 0  # the tour's end stops it
-            if trace:
-                log.append(TraceEvent(t, "proactive", -1, u))
-        elif kind == k_PEND:
-            u = p
-            if utoken[u] != seq:
-                continue
-            proactive[u] += t - upro_t0[u]
-            utoken[u] = 0
-            ustate[u] = 1
-            if trace:
-                log.append(TraceEvent(t, "proactive_end", -1, u))
-            # waiting calls that passed over it (priority above the yield limit)
-            av = avail[udist[u]]
-            av.remove(u)
-            if not take_waiting(u, t):
-                go_idle(u, t)
         elif kind == k_BACKUP:
             i = p
             if not left[i]:
                 continue
             if trace:
                 log.append(TraceEvent(t, "eligible", i, -1))
-            strict = cprio[i] > yields
+            strict = cprio[i] > yields and proactive_on
             while left[i]:
-                bu, best = nearest_anywhere(i, strict)
+                bu, best = nearest_anywhere(i, t, strict)
                 if bu < 0:
                     break
                 avail[udist[bu]].remove(bu)
@@ -598,27 +643,39 @@ def simulate(
                 dispatch(bu, i, t, best)
             if left[i]:
                 push(eligible, cprio[i] * keybase + i)
+                if strict:
+                    for av in avail:
+                        wake_at_activity_ends(av)
+        elif kind == k_WAKE:
+            u = p
+            if utoken[u] != seq:
+                continue  # stale: the unit was dispatched or went off duty meanwhile
+            utoken[u] = 0
+            roll(u, t)  # the activity ends now; the unit's next one is drawn
+            av = avail[udist[u]]
+            av.remove(u)
+            if not take_waiting(u, t):  # the calls that passed it over
+                av.append(u)
         elif kind == k_TOUR_START:
             u = p
             if trace:
                 log.append(TraceEvent(t, "on_duty", -1, u))
             if t >= uend[u]:  # an empty tour (end == start)
                 continue
-            ustate[u] = 1
             if not take_waiting(u, t):
                 go_idle(u, t)
         else:  # TOUR_END
             u = p
-            s = ustate[u]
-            if s == 1 or s == 2:
+            if ustate[u] == 1:
                 avail[udist[u]].remove(u)
-                if s == 2:
-                    proactive[u] += t - upro_t0[u]
+                if pa[u] < t and roll(u, t):
+                    proactive[u] += t - pa[u]
                 ustate[u] = 0
                 utoken[u] = 0
                 if trace:
                     log.append(TraceEvent(t, "off_duty", -1, u))
 
+    log.sort(key=_time_of)  # lazily rolled activities were logged late: stable, by time
     return SimRun(
         dispatch_min=np.array(disp, dtype=np.float64),
         on_scene_at_min=np.array(onscene, dtype=np.float64),

@@ -22,8 +22,9 @@ The kernel knows nothing about units or calls: the engine
 (:mod:`smart_policing.response.sim.engine`) iterates :meth:`Kernel.events` and pushes
 follow-up events onto :attr:`Kernel.heap` itself (with ``heapq.heappush`` and
 :attr:`Kernel.next_seq`, the inlined form of :meth:`Kernel.schedule`). Stale events
-(a proactive activity a call cut short) are not removed from the heap; the engine
-recognises them by their ``seq`` and skips them ("lazy deletion").
+(a wake-up at the end of proactive work for a unit dispatched meanwhile) are not
+removed from the heap; the engine recognises them by their ``seq`` and skips them
+("lazy deletion").
 
 Determinism: given the same stream and the same sequence of ``schedule`` calls, the
 order of events is fully determined: there is no dependence on hashing, object
@@ -60,15 +61,18 @@ class EventKind(IntEnum):
     ``TOUR_START`` (stream)
         a unit starting at ``t`` takes a call arriving at ``t``.
     ``PROACTIVE_END`` (heap)
-        a unit back from proactive work at ``t`` is idle for a call at ``t``.
+        a unit back from proactive work at ``t`` is idle for a call at ``t`` (scheduled
+        only while a call that may not interrupt that work waits).
     ``CALL`` (stream)
         a call for service enters the dispatch queue.
     ``BACKUP`` (heap)
-        a waiting call becomes eligible for other districts' units; after arrivals,
-        so a zero backup delay still lets the call's own district try first.
-    ``PROACTIVE_START`` (heap)
-        last, so a call at ``t`` finds the unit idle rather than cutting short an
-        activity that began at that very instant.
+        last: a waiting call becomes eligible for other districts' units; after
+        arrivals, so a zero backup delay still lets the call's own district try first.
+
+    Proactive activities have no start event: the engine rolls them forward lazily
+    (see :mod:`~smart_policing.response.sim.engine`), with the same convention: an
+    activity starting exactly at ``t`` has not started for a call at ``t``, one ending
+    at ``t`` has ended.
     """
 
     TOUR_END = 0
@@ -77,7 +81,6 @@ class EventKind(IntEnum):
     PROACTIVE_END = 3
     CALL = 4
     BACKUP = 5
-    PROACTIVE_START = 6
 
 
 class Kernel:
