@@ -658,10 +658,10 @@ def simulate(
                 av.append(u)
         elif kind == k_TOUR_START:
             u = p
-            if trace:
-                log.append(TraceEvent(t, "on_duty", -1, u))
             if t >= uend[u]:  # an empty tour (end == start)
                 continue
+            if trace:
+                log.append(TraceEvent(t, "on_duty", -1, u))
             if not take_waiting(u, t):
                 go_idle(u, t)
         else:  # TOUR_END
