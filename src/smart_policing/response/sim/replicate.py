@@ -536,6 +536,10 @@ def _share(values: Sequence[float]) -> Estimate:
     return estimate(values, lower=0.0, upper=1.0)
 
 
+def _pos(values: Sequence[float]) -> Estimate:
+    return estimate(values, lower=0.0)
+
+
 class HistogramBin(_Out):
     """Share of reached calls whose response time is in ``[low_min, high_min)``."""
 
@@ -636,12 +640,12 @@ class ScenarioResult(_Out):
 def _time_result(groups: Sequence[GroupTime], days: float, admin: float) -> TimeResult:
     return TimeResult(
         tours_per_day=(groups[0].tours / days) if groups else 0.0,
-        on_duty_hours_per_day=estimate([g.on_duty_h / days for g in groups]),
+        on_duty_hours_per_day=_pos([g.on_duty_h / days for g in groups]),
         utilisation=_share([g.utilisation() for g in groups]),
         proactive_share=estimate([g.proactive_share(admin) for g in groups], upper=1.0),
         proactive_activity_share=_share([g.activity_share() for g in groups]),
-        overtime_hours_per_day=estimate([g.overtime_h / days for g in groups]),
-        calls_handled_per_tour=estimate(
+        overtime_hours_per_day=_pos([g.overtime_h / days for g in groups]),
+        calls_handled_per_tour=_pos(
             [g.calls_handled / g.tours if g.tours else math.nan for g in groups]
         ),
     )
@@ -677,7 +681,7 @@ def summarise(
         for r in reps:
             x = pget(r, p)
             vals.append(math.nan if x is None else float(getattr(x, name)))
-        return estimate(vals)
+        return _pos(vals)
 
     priorities = []
     for p in prios:
@@ -698,8 +702,8 @@ def summarise(
         priorities.append(
             PriorityResult(
                 priority=p,
-                calls=estimate([float(x.calls) if (x := pget(r, p)) else 0.0 for r in reps]),
-                unreached=estimate(
+                calls=_pos([float(x.calls) if (x := pget(r, p)) else 0.0 for r in reps]),
+                unreached=_pos(
                     [float(x.calls - x.reached) if (x := pget(r, p)) else 0.0 for r in reps]
                 ),
                 response_median=pe(p, "response_median"),
@@ -725,7 +729,7 @@ def summarise(
     districts = [
         DistrictResult(
             district=d,
-            calls_per_day=estimate([r.district_calls[i] / days for r in reps]),
+            calls_per_day=_pos([r.district_calls[i] / days for r in reps]),
             p1_within_target=_share([r.district_p1_within_target[i] for r in reps]),
             time=_time_result([r.district_time[i] for r in reps], days, admin),
         )
@@ -770,9 +774,9 @@ def summarise(
         p1_share_target=target.p1_share,
         proactive_share_target=target.proactive_share,
         admin_allowance=admin,
-        calls_per_day=estimate([r.calls / days for r in reps]),
-        diverted_per_day=estimate([r.diverted / days for r in reps]),
-        unreached=estimate([float(r.unreached) for r in reps]),
+        calls_per_day=_pos([r.calls / days for r in reps]),
+        diverted_per_day=_pos([r.diverted / days for r in reps]),
+        unreached=_pos([float(r.unreached) for r in reps]),
         priorities=priorities,
         p1_within_target=p1,
         p1_target_met=None if p1.mean is None else p1.mean >= target.p1_share,
@@ -787,7 +791,7 @@ def summarise(
         shifts=shift_results,
         cells=cells,
         replay=replay,
-        events_per_replication=estimate([float(r.events) for r in reps]),
+        events_per_replication=_pos([float(r.events) for r in reps]),
         seconds=seconds,
         per_replication=per_rep,
     )
