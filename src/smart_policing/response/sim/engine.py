@@ -63,8 +63,9 @@ million calls and ~110,000 tours in well under a minute on one core):
 * per-district waiting queues are heaps of plain ``int`` keys ``priority * n_calls +
   call``: priority first, then arrival order (calls are sorted), no tuple per entry;
   calls served from elsewhere leave stale keys that are skipped when they reach the head;
-* the state lives in Python lists of floats and ints bound to local variables, and every
-  proactive draw comes from a pre-drawn block of standard exponentials.
+* the state lives in Python lists of floats and ints bound to local variables (outputs
+  in ``array.array`` buffers that NumPy wraps without a copy), and every proactive draw
+  comes from a pre-drawn block of standard exponentials.
 
 Randomness: only proactive activity is random; every draw comes from ``rng`` (in blocks of
 standard exponentials, consumed in the order the engine needs them: the gap then the
@@ -80,6 +81,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -417,10 +419,10 @@ def simulate(
     utoken = [0] * nu  # seq of the unit's pending wake-up event (0: none)
     ulogged = [nan] * nu  # start of the activity last logged as started (trace only)
     ucall = [-1] * nu
-    committed = [0.0] * nu
-    proactive = [0.0] * nu
-    overtime = [0.0] * nu
-    handled = [0] * nu
+    committed = array("d", [0.0]) * nu
+    proactive = array("d", [0.0]) * nu
+    overtime = array("d", [0.0]) * nu
+    handled = array("q", [0]) * nu
 
     # call state
     cx: list[float] = calls.x_m.astype(np.float64).tolist()
@@ -429,10 +431,11 @@ def simulate(
     cprio: list[int] = calls.priority.astype(np.int64).tolist()
     left: list[int] = calls.units_needed.astype(np.int64).tolist()  # units still to send
     cons: list[float] = calls.on_scene_min.astype(np.float64).tolist()
-    disp = [nan] * nc
-    onscene = [nan] * nc
-    first = [-1] * nc
-    backup_flag = [False] * nc
+    # outputs as C arrays: compact, and handed to NumPy without a copy
+    disp = array("d", [nan]) * nc
+    onscene = array("d", [nan]) * nc
+    first = array("q", [-1]) * nc
+    backup_flag = array("b", [0]) * nc
 
     avail: list[list[int]] = [[] for _ in range(n_districts)]  # available units
     queues: list[list[int]] = [[] for _ in range(n_districts)]  # keys prio * nc + call
@@ -677,14 +680,14 @@ def simulate(
 
     log.sort(key=_time_of)  # lazily rolled activities were logged late: stable, by time
     return SimRun(
-        dispatch_min=np.array(disp, dtype=np.float64),
-        on_scene_at_min=np.array(onscene, dtype=np.float64),
-        first_unit=np.array(first, dtype=np.int64),
-        backup=np.array(backup_flag, dtype=np.bool_),
-        committed_min=np.array(committed, dtype=np.float64),
-        proactive_min=np.array(proactive, dtype=np.float64),
-        overtime_min=np.array(overtime, dtype=np.float64),
-        calls_handled=np.array(handled, dtype=np.int64),
+        dispatch_min=np.frombuffer(disp, dtype=np.float64),
+        on_scene_at_min=np.frombuffer(onscene, dtype=np.float64),
+        first_unit=np.frombuffer(first, dtype=np.int64),
+        backup=np.frombuffer(backup_flag, dtype=np.int8).astype(np.bool_),
+        committed_min=np.frombuffer(committed, dtype=np.float64),
+        proactive_min=np.frombuffer(proactive, dtype=np.float64),
+        overtime_min=np.frombuffer(overtime, dtype=np.float64),
+        calls_handled=np.frombuffer(handled, dtype=np.int64),
         events=kernel.handed_out,
         event_log=tuple(log),
     )
