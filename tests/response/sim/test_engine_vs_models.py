@@ -17,9 +17,9 @@ generator, the first calls of each discarded as warm-up from an empty system), a
 Student-t 95 % confidence interval over the replication means; the formula's value
 must lie inside it, and the interval must be narrow (so the check can fail).
 
-The formulas used here are a **temporary test helper**: the package's own
-``smart_policing.response.erlang`` and ``smart_policing.response.priority`` were not
-yet committed when this test was written; switch to them when they are.
+The formulas are the package's own (:func:`smart_policing.response.erlang.erlang_c`,
+:func:`smart_policing.response.priority.priority_waits`), themselves tested against
+published values.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from smart_policing.response.erlang import erlang_c
+from smart_policing.response.priority import priority_waits
 from smart_policing.response.sim import CallStream, DispatchRules, Fleet, simulate
 
 INSTANT = DispatchRules(
@@ -39,17 +41,6 @@ INSTANT = DispatchRules(
     backup_after_min=None,
     proactive_rate_per_hour=0.0,
 )
-
-
-def erlang_c_textbook(c: int, a: float) -> float:
-    """P(wait > 0) in M/M/c with offered load ``a = lambda / mu`` erlangs (temporary helper)."""
-    term = 1.0
-    total = 1.0
-    for k in range(1, c):
-        term *= a / k
-        total += term
-    last = term * a / c / (1 - a / c)
-    return last / (total + last)
 
 
 def mmc_calls(
@@ -106,9 +97,8 @@ def replicate_waits(
 def test_mmc_matches_erlang_c() -> None:
     c, mean = 5, 20.0
     lam = 0.8 * c / mean  # 80 % utilisation
-    a = lam * mean
-    p_wait = erlang_c_textbook(c, a)
-    mean_wait = p_wait / (c / mean - lam)
+    model = erlang_c(lam, mean, c)
+    p_wait, mean_wait = model.p_wait, float(model.mean_wait_min)
     assert p_wait == pytest.approx(0.5541, abs=1e-4)
     runs = replicate_waits(c, lam, mean, [1.0], reps=10, n=60_000, warmup=2000)
     lo, hi = ci95([float((w > 0).mean()) for w, _ in runs])
@@ -123,9 +113,9 @@ def test_priority_mmc_matches_cobham() -> None:
     c, mean = 4, 20.0
     lam = 0.75 * c / mean
     shares = [0.1, 0.3, 0.6]
-    p_wait = erlang_c_textbook(c, lam * mean)
-    s = np.concatenate([[0.0], np.cumsum(shares) * lam * mean / c])
-    want = [p_wait / (c / mean * (1 - s[k]) * (1 - s[k + 1])) for k in range(3)]
+    model = priority_waits([lam * x for x in shares], mean, c)
+    p_wait = model.p_wait
+    want = [float(k.mean_wait_min) for k in model.classes]
     runs = replicate_waits(c, lam, mean, shares, reps=10, n=60_000, warmup=2000)
     for k in range(3):
         lo, hi = ci95([float(w[p == k + 1].mean()) for w, p in runs])
