@@ -86,6 +86,8 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/response/report"): RESPONSE_READERS,
     ("GET", "/api/response/report.csv"): RESPONSE_READERS,
     ("GET", "/api/response/time-budget"): RESPONSE_READERS,
+    ("GET", "/api/response/erlang-c"): RESPONSE_READERS,
+    ("GET", "/response/staffing"): RESPONSE_READERS,
     ("GET", "/api/alarms/sites"): ALARM_READERS,
     ("GET", "/api/alarms/sites/{site_id}/history"): ALARM_READERS,
     ("POST", "/api/alarms/events"): ALARM_RECORDERS,

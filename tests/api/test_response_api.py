@@ -103,3 +103,30 @@ def test_dispatchers_and_officers_do_not_see_it(
     for role in (Role.DISPATCHER, Role.OFFICER):
         client = signed_in_client(role)
         assert client.get("/api/response/report").status_code == 403
+
+
+def test_erlang_c_api_reproduces_the_published_case(
+    engine: Engine, signed_in_client: Callable[..., TestClient]
+) -> None:
+    client = signed_in_client(Role.ANALYST)
+    params = {"calls": "100", "interval_min": "30", "handle_min": "3", "servers": "14"}
+    body = client.get("/api/response/erlang-c", params={**params, "target_s": "20"}).json()
+    r = body["result"]
+    assert r["servers"] == 14
+    assert r["p_wait"] == pytest.approx(0.1741319, abs=5e-8)
+    assert r["service_level"] == pytest.approx(0.88835, abs=5e-6)
+    assert r["mean_wait_s"] == pytest.approx(7.836, abs=5e-4)
+    assert r["occupancy"] == pytest.approx(0.7142857, abs=5e-8)
+    assert body["servers_needed"] == 14  # the default goal: 80% within 20 s
+    # 10 servers for 10 erlangs: unstable, reported as such (JSON has no infinity)
+    low = client.get("/api/response/erlang-c", params={**params, "servers": "10"}).json()
+    assert low["result"]["stable"] is False
+    assert low["result"]["mean_wait_s"] == "Infinity"
+    page = client.get("/response/staffing", params={**params, "servers": ""})
+    assert page.status_code == 200
+    assert 'id="servers-needed"' in page.text
+    bad = client.get("/api/response/erlang-c", params={"target_s": "", "target_sl": "0.8"})
+    assert bad.status_code == 422
+    assert "target_sl needs target_s" in bad.text
+    none = client.get("/api/response/erlang-c", params={"target_sl": ""})
+    assert none.status_code == 422

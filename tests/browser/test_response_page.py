@@ -48,3 +48,23 @@ def test_analyst_reads_p1_compliance_charts_and_time_budget(live_site: LiveSite,
     assert f"{strict.within_target:,} of {strict.reached:,}" in page.inner_text("#p1-share")
     assert page.locator("#response-breakdown tbody tr").count() >= 9
     assert page.errors == []
+
+
+def test_staffing_calculator_finds_the_servers_a_goal_needs(live_site: LiveSite, page: Any) -> None:
+    sign_in(page, live_site, "ana", "/response/staffing")
+    page.wait_for_url("**/response/staffing")
+    page.fill("input[name=calls]", "100")
+    page.fill("input[name=interval_min]", "30")
+    page.fill("input[name=handle_min]", "3")
+    page.fill("input[name=servers]", "")
+    page.fill("input[name=target_s]", "20")
+    page.fill("input[name=target_sl]", "0.8")
+    page.click("#erlang-form button[type=submit]")
+    page.wait_for_url("**/response/staffing?*")
+    page.wait_for_selector("body[data-charts-ready=true]")
+    assert page.inner_text("#servers-needed .n") == "14"
+    assert page.inner_text("#p-wait .n") == "0.1741"
+    assert page.locator("#erlang-table tr.total").get_attribute("data-servers") == "14"
+    assert page.evaluate("document.getElementById('staffing-chart').width") > 0
+    page.screenshot(path=str(ARTIFACTS / "staffing.png"), full_page=True)
+    assert page.errors == []

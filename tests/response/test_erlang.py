@@ -233,3 +233,23 @@ def test_staffing_table_over_a_range() -> None:
     assert levels[:2] == [0.0, 0.0]
     assert all(a < b for a, b in itertools.pairwise(levels[2:]))  # type: ignore[operator]
     assert table[5].p_wait == pytest.approx(0.1741319, abs=5e-8)
+
+
+def test_erlang_staffing_needed_servers_and_the_curve_around_them() -> None:
+    """The published case: 100 calls / 30 min, 3-min handle, 80% within 20 s needs 14."""
+    from smart_policing.response.erlang import StaffingTargets, erlang_staffing
+
+    rate = 100 / 30
+    plan = erlang_staffing(rate, 3.0, StaffingTargets(target_s=20, target_sl=0.8))
+    assert plan.servers_needed == 14
+    assert [r.servers for r in plan.table] == [12, 13, 14, 15, 16, 17]
+    assert plan.result.p_wait == pytest.approx(0.1741319, abs=5e-8)
+    assert plan.table[1].service_level is not None
+    assert plan.table[1].service_level < 0.8 <= plan.table[2].service_level  # type: ignore[operator]
+    at_twelve = erlang_staffing(rate, 3.0, StaffingTargets(target_s=20), servers=12)
+    assert at_twelve.servers_needed is None
+    assert at_twelve.result.servers == 12
+    assert [r.servers for r in at_twelve.table] == [10, 11, 12, 13, 14, 15]
+    assert not at_twelve.table[0].stable  # 10 servers < 10 erlangs offered
+    with pytest.raises(ValueError, match="give servers, or a target"):
+        erlang_staffing(rate, 3.0, StaffingTargets())

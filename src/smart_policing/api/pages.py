@@ -34,6 +34,7 @@ NAV: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("Console", "/triage/console", frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})),
     ("What-if", "/triage/whatif", frozenset({Role.ANALYST, Role.SUPERVISOR, Role.ADMIN})),
     ("Response", "/response", frozenset({Role.ANALYST, Role.SUPERVISOR, Role.ADMIN})),
+    ("Staffing", "/response/staffing", frozenset({Role.ANALYST, Role.SUPERVISOR, Role.ADMIN})),
     (
         "Alarms",
         "/alarms",

@@ -53,10 +53,13 @@ from pydantic import BaseModel, ConfigDict, PlainSerializer
 
 __all__ = [
     "ErlangCResult",
+    "ErlangStaffing",
     "FloatOrInf",
+    "StaffingTargets",
     "erlang_b",
     "erlang_c",
     "erlang_c_probability",
+    "erlang_staffing",
     "min_servers",
     "staffing_table",
 ]
@@ -387,3 +390,77 @@ def staffing_table(
         One result per server count.
     """
     return [erlang_c(arrival_rate_per_min, handle_min, c, target_s=target_s) for c in servers]
+
+
+class StaffingTargets(BaseModel):
+    """The targets a staffing answer meets (any of them; ``None`` = not asked)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    target_s: float | None = None
+    target_sl: float | None = None
+    max_wait_s: float | None = None
+    max_p_wait: float | None = None
+
+
+class ErlangStaffing(BaseModel):
+    """Servers needed for the targets, and the staffing curve around a server count."""
+
+    model_config = ConfigDict(frozen=True)
+
+    servers_needed: int | None
+    """Fewest servers meeting every target (``None`` when no target is given)."""
+    targets: StaffingTargets
+    result: ErlangCResult
+    """The figures at the servers asked for, else at ``servers_needed``."""
+    table: list[ErlangCResult]
+    """From two below to three above ``result.servers`` (at least 1)."""
+
+
+def erlang_staffing(
+    arrival_rate_per_min: float,
+    handle_min: float,
+    targets: StaffingTargets,
+    *,
+    servers: int | None = None,
+    below: int = 2,
+    above: int = 3,
+) -> ErlangStaffing:
+    """The staffing a target needs (:func:`min_servers`), the figures at ``servers`` (or at
+    that minimum) and the :func:`staffing_table` around them.
+
+    Raises ``ValueError`` as :func:`min_servers` and :func:`erlang_c` do (neither
+    ``servers`` nor a target, a target out of range, fewer than one server).
+    """
+    asked = any(v is not None for v in (targets.target_sl, targets.max_wait_s, targets.max_p_wait))
+    if servers is None and not asked:
+        raise ValueError(
+            "give servers, or a target: target_sl (with target_s), max_wait_s, max_p_wait"
+        )
+    needed = (
+        min_servers(
+            arrival_rate_per_min,
+            handle_min,
+            target_sl=targets.target_sl,
+            target_s=targets.target_s,
+            max_mean_wait_s=targets.max_wait_s,
+            max_p_wait=targets.max_p_wait,
+        )
+        if asked
+        else None
+    )
+    centre = servers if servers is not None else needed
+    assert centre is not None
+    _check_servers("servers", centre)
+    table = staffing_table(
+        arrival_rate_per_min,
+        handle_min,
+        range(max(1, centre - below), centre + above + 1),
+        target_s=targets.target_s,
+    )
+    return ErlangStaffing(
+        servers_needed=needed,
+        targets=targets,
+        result=next(r for r in table if r.servers == centre),
+        table=table,
+    )

@@ -20,7 +20,7 @@ option, or the file, line and field.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Literal, cast
 
 import typer
 from rich.table import Table
@@ -31,7 +31,12 @@ from smart_policing.cli_support import fail as _fail
 from smart_policing.cli_support import root_context as _root
 from smart_policing.datafiles import DataFileError, load_model
 from smart_policing.response.cli import response_app
-from smart_policing.response.erlang import ErlangCResult, erlang_c, min_servers, staffing_table
+from smart_policing.response.erlang import (
+    ErlangCResult,
+    StaffingTargets,
+    erlang_c,
+    erlang_staffing,
+)
 from smart_policing.response.hypercube import HypercubeFile, HypercubeResult, hypercube
 from smart_policing.response.priority import PriorityResult, priority_waits
 
@@ -148,26 +153,15 @@ def erlang_c_cmd(
         _positive(max_wait_s, "--max-wait-s")
     if max_p_wait is not None and not 0 < max_p_wait <= 1:
         raise _fail(f"--max-p-wait must be in (0, 1], got {max_p_wait:g}")
-    needed = min_servers(
+    plan = erlang_staffing(
         rate,
         handle,
-        target_sl=target_sl,
-        target_s=target_s,
-        max_mean_wait_s=max_wait_s,
-        max_p_wait=max_p_wait,
+        StaffingTargets(
+            target_s=target_s, target_sl=target_sl, max_wait_s=max_wait_s, max_p_wait=max_p_wait
+        ),
     )
-    table = staffing_table(rate, handle, range(max(1, needed - 2), needed + 4), target_s=target_s)
-    data: dict[str, Any] = {
-        "servers_needed": needed,
-        "targets": {
-            "target_s": target_s,
-            "target_sl": target_sl,
-            "max_wait_s": max_wait_s,
-            "max_p_wait": max_p_wait,
-        },
-        "result": next(r for r in table if r.servers == needed).model_dump(mode="json"),
-        "table": [r.model_dump(mode="json") for r in table],
-    }
+    needed, table = plan.servers_needed or plan.result.servers, plan.table
+    data = plan.model_dump(mode="json")
     title = f"staffing needed: {needed} servers (offered load {rate * handle:.4f} erlangs)"
     _emit(c, data, _erlang_table(table, title, mark=needed))
 

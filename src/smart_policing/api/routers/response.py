@@ -25,6 +25,7 @@ from smart_policing.api.cache import LruCache, calls_version
 from smart_policing.api.deps import BlankIsNone, EngineDep, LocalDay, SettingsDep
 from smart_policing.api.pages import render
 from smart_policing.api.security import Principal, allow
+from smart_policing.response.erlang import ErlangStaffing, StaffingTargets, erlang_staffing
 from smart_policing.response.metrics import (
     DIMENSIONS,
     ResponseOptions,
@@ -37,7 +38,7 @@ from smart_policing.security.roles import Role
 from smart_policing.settings import Settings
 from smart_policing.store.calls import load_response_calls
 
-__all__ = ["ResponseQuery", "router"]
+__all__ = ["ErlangQuery", "ResponseQuery", "router"]
 
 router = APIRouter()
 
@@ -270,4 +271,111 @@ def response_page(
             "query_string": request.url.query,
             "chart_json": json.dumps(_chart_data(report, budget, query)),
         },
+    )
+
+
+# ---------------------------------------------------------------- staffing calculator
+
+Positive = Annotated[float, Field(gt=0, le=1_000_000)]
+Share = Annotated[float, Field(gt=0, lt=1)]
+
+
+class ErlangQuery(BaseModel):
+    """An Erlang C staffing question: load, and servers or targets."""
+
+    model_config = ConfigDict(frozen=True)
+
+    calls: float = 100.0
+    interval_min: float = 30.0
+    handle_min: float = 3.0
+    servers: int | None = None
+    target_s: float | None = 20.0
+    target_sl: float | None = 0.8
+    max_wait_s: float | None = None
+    max_p_wait: float | None = None
+
+
+def erlang_query(
+    calls: Annotated[float, Query(ge=0, le=1_000_000, description="calls per interval")] = 100.0,
+    interval_min: Annotated[float, Query(gt=0, le=1440, description="minutes")] = 30.0,
+    handle_min: Annotated[float, Query(gt=0, le=1440, description="mean handle, minutes")] = 3.0,
+    servers: Annotated[
+        Annotated[int, Field(ge=1, le=5000)] | None, BlankIsNone, Query(description="servers")
+    ] = None,
+    target_s: Annotated[
+        Annotated[float, Field(ge=0, le=86_400)] | None,
+        BlankIsNone,
+        Query(description="answer-time target, seconds"),
+    ] = 20.0,
+    target_sl: Annotated[
+        Share | None, BlankIsNone, Query(description="share answered within target_s")
+    ] = 0.8,
+    max_wait_s: Annotated[
+        Positive | None, BlankIsNone, Query(description="largest mean wait, seconds")
+    ] = None,
+    max_p_wait: Annotated[
+        Share | None, BlankIsNone, Query(description="largest probability of waiting")
+    ] = None,
+) -> ErlangQuery:
+    """The calculator's inputs; 422 when a service-level target lacks its time."""
+    if target_sl is not None and target_s is None:
+        raise HTTPException(422, "target_sl needs target_s (the answer-time target in seconds)")
+    if servers is None and target_sl is None and max_wait_s is None and max_p_wait is None:
+        raise HTTPException(
+            422, "give servers, or a target: target_sl (with target_s), max_wait_s, max_p_wait"
+        )
+    return ErlangQuery(
+        calls=calls,
+        interval_min=interval_min,
+        handle_min=handle_min,
+        servers=servers,
+        target_s=target_s,
+        target_sl=target_sl,
+        max_wait_s=max_wait_s,
+        max_p_wait=max_p_wait,
+    )
+
+
+ErlangQuery_ = Annotated[ErlangQuery, Depends(erlang_query)]
+
+
+def _erlang(q: ErlangQuery) -> ErlangStaffing:
+    targets = StaffingTargets(
+        target_s=q.target_s, target_sl=q.target_sl, max_wait_s=q.max_wait_s, max_p_wait=q.max_p_wait
+    )
+    try:
+        return erlang_staffing(q.calls / q.interval_min, q.handle_min, targets, servers=q.servers)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+
+
+@router.get("/api/response/erlang-c", tags=["response"])
+def api_erlang_c(
+    _who: Annotated[Principal, Depends(RESPONSE)], query: ErlangQuery_
+) -> ErlangStaffing:
+    """Erlang C (M/M/c): P(wait), service level, mean wait at ``servers``, the servers a
+    target needs, and the staffing curve around them. Rates per ``interval_min``."""
+    return _erlang(query)
+
+
+@router.get("/response/staffing", response_class=HTMLResponse, include_in_schema=False)
+def staffing_page(
+    request: Request,
+    _who: Annotated[Principal, Depends(RESPONSE)],
+    query: ErlangQuery_,
+) -> HTMLResponse:
+    """The staffing page: the Erlang C calculator and its curve."""
+    plan = _erlang(query)
+    curve = {
+        "servers": [r.servers for r in plan.table],
+        "service_level": [r.service_level for r in plan.table],
+        "p_wait": [r.p_wait for r in plan.table],
+        "occupancy": [r.occupancy for r in plan.table],
+        "needed": plan.servers_needed,
+        "target_sl": query.target_sl,
+    }
+    return render(
+        request,
+        "response_staffing.html",
+        {"plan": plan, "q": query, "chart_json": json.dumps(curve)},
     )
