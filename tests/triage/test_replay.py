@@ -357,3 +357,36 @@ def test_baltimore_pack_on_the_real_cad_sample(real_file: Callable[[str], Path])
     assert round(r.officer_hours, 1) == 14596.0
     assert round(r.share_diverted, 3) == 0.185
     assert round(r.share_of_routed_diverted, 3) == 0.153
+
+
+def test_officer_sent_is_the_replay_per_call() -> None:
+    """The per-call form agrees with the replay's totals and keeps set-aside calls."""
+    from smart_policing.triage.replay import officer_sent
+    from smart_policing.triage.vocabulary import builtin_map
+
+    rows = [
+        # a larceny report on a Tuesday morning: TRU hours
+        ("POLICE", "LARCENY REPORT", "2025-09-09 10:00"),
+        ("POLICE", "SHOOTING", "2025-09-09 10:05"),
+        ("FIRE", "STRUCTURE FIRE", "2025-09-09 10:06"),
+        ("POLICE", "NO SUCH CODE", "2025-09-09 10:07"),
+        ("POLICE", "ACCIDENT PROPERTY DAMAGE", "2025-09-09 11:00"),
+        ("POLICE", "SHOOTING", "2025-09-09 12:00"),
+    ]
+    frame = pl.DataFrame(
+        {
+            "agency": [a for a, _, _ in rows],
+            "call_type_code": [c for _, c, _ in rows],
+            "received_at": [t for _, _, t in rows],
+        }
+    ).with_columns(pl.col("received_at").str.to_datetime("%Y-%m-%d %H:%M").dt.replace_time_zone(TZ))
+    synthetic = builtin_map("synthetic-city")
+    sent = officer_sent(frame, BALTIMORE, agency_map=synthetic)
+    assert sent.name == "officer_sent"
+    assert sent.len() == frame.height
+    # shootings keep their officer; the fire call and the unmapped code are set aside (kept)
+    assert sent.to_list()[1:4] == [True, True, True]
+    assert sent[5]
+    assert sent.to_list() == [False, True, True, True, False, True]
+    report = replay(frame, BALTIMORE, agency_map=synthetic)
+    assert int((~sent).sum()) == report.result.diverted_calls == 2

@@ -576,3 +576,17 @@ def test_every_problem_of_the_real_cad_export_is_mapped(
     assert (check.mapped_codes, check.mapped_calls) == (306, 22_147)
     # no entry of the shipped map is dead weight: each one is used by the export
     assert len(builtin_map().entries) == 306
+
+
+def test_the_synthetic_city_map_covers_every_synthetic_problem_code() -> None:
+    """The demo city's calls are decided like a real export's: no code is unmapped."""
+    import yaml
+
+    from smart_policing.data.synth import tables
+
+    path = Path(tables.__file__).with_name("call_types.yaml")
+    codes = [(c["agency"], c["problem"]) for c in yaml.safe_load(path.read_text())["call_types"]]
+    synthetic = builtin_map("synthetic-city")
+    assert len(codes) == 80
+    assert [c for c in codes if synthetic.lookup(c[1], c[0]) is None] == []
+    assert synthetic.lookup("MENTAL HEALTH/EDP", "POLICE").call_type == "mental-health"

@@ -58,6 +58,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal, get_args
 
+import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -84,6 +85,7 @@ __all__ = [
     "Transition",
     "UnmappedCall",
     "officer_seconds",
+    "officer_sent",
     "read_csv",
     "replay",
     "report_csv",
@@ -371,6 +373,7 @@ def _prepare(
         raise ValueError("received_at must be a time-zone-aware Datetime column")
     routed = tuple(a.strip().upper() for a in options.routed_agencies)
     frame = calls.select(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("__row"),
         pl.col("received_at"),
         pl.col("call_type_code").cast(pl.String),
         _col_or_null(calls, "agency", pl.String())
@@ -682,6 +685,32 @@ def replay(
     return ReplayReport(
         inputs=prep.inputs, result=ra, compare=rb, comparison=_comparison(a, b, ra, rb)
     )
+
+
+def officer_sent(
+    calls: pl.DataFrame,
+    pack: Pack,
+    *,
+    agency_map: AgencyMap | None = None,
+    options: ReplayOptions | None = None,
+) -> pl.Series:
+    """Whether an officer still goes to each call under ``pack`` (``officer_sent``), in order.
+
+    The per-call form of :func:`replay` (same columns, same steps 1-4 of the module
+    docstring), for what-ifs that drop the diverted calls from a patrol workload (the
+    dispatch simulation, the staffing search). Calls the replay sets aside stay as they
+    are, with an officer: other agencies, call types the agency map lacks, and
+    officer-initiated calls (unless ``options.include_officer_initiated``). Returns a
+    Boolean series named ``officer_sent``, one value per row of ``calls``.
+    """
+    options = options or ReplayOptions()
+    prep = _prepare(calls, agency_map or builtin_map(), options, pack.timezone)
+    free = _pack_availability([pack], options.availability)[pack.name]
+    decisions = decide_many(pack, prep.frame, free or None)
+    sent = np.ones(calls.height, dtype=np.bool_)
+    rows = prep.frame.get_column("__row").to_numpy()
+    sent[rows] = decisions.get_column("officer_sent").to_numpy()
+    return pl.Series("officer_sent", sent)
 
 
 # ---------------------------------------------------------------- CSV
