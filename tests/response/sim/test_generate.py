@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -362,7 +362,6 @@ def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
         "longitude": pl.Float64,
         "received_at": ts,
         "queued_at": ts,
-        "call_to_queue_s": pl.Float64,
         "on_scene_s": pl.Float64,
     }
     return pl.DataFrame(rows, schema=schema)
@@ -391,13 +390,13 @@ def test_replay_uses_records_and_counts_every_fallback(tmp_path: Path) -> None:
     rows = [
         # coordinates in West, district given: position recorded, all recorded
         {**base, "district": "WEST", "latitude": 39.30, "longitude": -76.66,
-         "received_at": _t(8), "call_to_queue_s": 60.0, "on_scene_s": 1200.0},
+         "received_at": _t(8), "queued_at": _t(8, 1), "on_scene_s": 1200.0},
         # no coordinates, district East: drawn in East; impossible on-scene: drawn
         {**base, "district": "East", "call_type_code": "NOISE", "priority": None,
-         "received_at": _t(9), "call_to_queue_s": None, "on_scene_s": -5.0},
+         "received_at": _t(9), "queued_at": None, "on_scene_s": -5.0},
         # no district, coordinates in East: located
         {**base, "latitude": 39.29, "longitude": -76.60, "received_at": _t(10),
-         "call_to_queue_s": 30.0, "on_scene_s": 600.0},
+         "queued_at": _t(10) + timedelta(seconds=30), "on_scene_s": 600.0},
         # unknown district, no coordinates: district drawn by volume
         {**base, "district": "NOWHERE", "received_at": _t(11), "on_scene_s": 600.0},
         # left out: fire, officer-initiated, outside the window

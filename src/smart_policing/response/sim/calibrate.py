@@ -24,30 +24,33 @@ Empirical distributions (:func:`calibrate`)
     ``impossible``, and neither is used.
 
 The fit (:func:`fit_simulator`)
-    A CAD export has neither locations nor unit counts, so those are the unknowns. The
+    A CAD export has neither locations nor unit counts, so those are unknowns. The
     calls are replayed through the engine as they happened (received times, types,
-    priorities, recorded call-taking and on-scene times) in **one district** of a
-    fitted **area** (km², speed fixed at 40 km/h straight line, circuity 1.3: only
-    ``sqrt(area) / speed`` matters, so the area is an "effective patrol area"), with a
-    fitted number of **units on duty per shift** (the export's own shifts by default:
-    day 06:00-19:00, night 19:00-06:00). Dispatcher processing between queue and
-    dispatch, which real dispatchers need even when a unit is free, is modelled as a
-    delay drawn from the observed queued -> dispatched times of priority-1 calls: those
-    almost never wait for a unit, so their interval is the dispatcher's own time (an
-    assumption; it makes the priority-1 call-to-dispatch match nearly by construction).
-    Officer-initiated work runs at the rate that reproduces the observed count per day
-    and yields only to priority-1 calls.
+    priorities, recorded call-taking and on-scene times) in **one district**, and four
+    unknowns are fitted:
 
-    The search: for each candidate staffing (a coordinate search over units per shift
-    from a workload-based start) the area is rescaled until the simulated priority-2
-    median dispatch-to-arrival matches the observed one (travel scales with
-    ``sqrt(area)``), then the score is the mean squared log ratio of simulated to
-    observed call-to-dispatch medians of the main priorities. The report lists
-    observed and simulated medians per priority with the relative error.
+    * **units on duty per shift** (the export's own shifts by default: day
+      06:00-19:00, night 19:00-06:00), to the median call-to-dispatch of priority-2
+      calls (the most frequent) received in each shift;
+    * the **area** (km²; speed fixed at 40 km/h straight line, circuity 1.3: only
+      ``sqrt(area) / speed`` matters, so it is an "effective patrol area"), to the
+      median priority-2 dispatch-to-arrival;
+    * a constant **dispatcher delay** between queue and dispatch (real dispatchers need
+      some time even when a unit is free), to the median priority-1 call-to-dispatch;
+    * the **proactive rate**, to the observed officer-initiated activities per day
+      (they last the observed mean and yield only to priority-1 calls).
+
+    Units are integers: a steepest-descent search over the neighbouring staffing
+    levels; the three continuous unknowns are rescaled for each candidate until they
+    settle. The search is checked on a CAD export the simulator writes itself from
+    known units, area and delay, which it recovers (``tests/response/sim``). The
+    report lists observed and simulated medians per priority and per shift with the
+    relative error; the priorities not fitted show how well the model generalises.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -59,8 +62,13 @@ import numpy.typing as npt
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-from smart_policing.model.calls import INTERVALS
-from smart_policing.response.sim.generate import CallReplay, build_district_map, run_origin
+from smart_policing.response.sim.generate import (
+    CALIBRATION_INTERVALS,
+    CallReplay,
+    build_district_map,
+    interval_minutes,
+    run_origin,
+)
 from smart_policing.response.sim.replicate import (
     Estimate,
     PreparedScenario,
@@ -93,39 +101,6 @@ __all__ = [
 ]
 
 F64 = npt.NDArray[np.float64]
-
-_LIMITS_S = {iv.name: (iv.start, iv.end, iv.max_seconds) for iv in INTERVALS}
-CALIBRATION_INTERVALS: dict[str, tuple[str, str, float]] = {
-    "call_to_queue_s": _LIMITS_S["call_to_queue_s"],
-    "queue_to_dispatch_s": ("queued_at", "dispatched_at", 24 * 3600.0),
-    "call_to_dispatch_s": _LIMITS_S["call_to_dispatch_s"],
-    "dispatch_to_en_route_s": _LIMITS_S["dispatch_to_en_route_s"],
-    "travel_s": _LIMITS_S["travel_s"],
-    "dispatch_to_arrival_s": _LIMITS_S["dispatch_to_arrival_s"],
-    "call_to_arrival_s": _LIMITS_S["call_to_arrival_s"],
-    "on_scene_s": _LIMITS_S["on_scene_s"],
-}
-"""The intervals a calibration reads: name -> (start column, end column, limit in s)."""
-
-
-def interval_minutes(frame: pl.DataFrame, name: str) -> tuple[F64, int, int]:
-    """One interval of every row in minutes, NaN where unusable; and the counts of
-    missing and impossible (negative or above the limit) values."""
-    start, end, limit = CALIBRATION_INTERVALS[name]
-    if start in frame.columns and end in frame.columns:
-        s = frame.select(((pl.col(end) - pl.col(start)).dt.total_microseconds() / 1e6).alias("v"))[
-            "v"
-        ]
-    elif name in frame.columns:
-        s = frame[name]
-    else:
-        return np.full(frame.height, np.nan), frame.height, 0
-    v = s.cast(pl.Float64).to_numpy().astype(np.float64)
-    missing = np.isnan(v)
-    bad = ~missing & ((v < 0) | (v > limit))
-    out = v / 60.0
-    out[bad] = np.nan
-    return out, int(missing.sum()), int(bad.sum())
 
 
 def quantile_table(values: F64, points: int = 101) -> Empirical | None:
@@ -374,11 +349,13 @@ class FitResult(_Out):
     calls: int
     days: float
     anchor_priority: int
+    delay_priority: int
     units: list[int]
     area_km2: float
     speed_kmh: float
     circuity: float
     turnout_min: float
+    dispatch_delay_min: float
     proactive_rate_per_hour: float
     proactive_mean_min: float
     replications: int
@@ -415,6 +392,7 @@ def fit_scenario(
     shifts: Sequence[tuple[str, str, float]] = FIT_SHIFTS,
     speed_kmh: float = 40.0,
     circuity: float = 1.3,
+    delay_min: float = 0.0,
     proactive_rate_per_hour: float = 0.0,
     replications: int = 3,
     seed: int = 0,
@@ -423,11 +401,9 @@ def fit_scenario(
 
     The calls are the agency's citizen-initiated ones with their recorded call-taking
     and on-scene times (the calibration's tables fill the gaps); the dispatcher delay
-    is the priority-1 queued -> dispatched table; turnout is the median observed one;
-    proactive work lasts the observed mean officer-initiated time and yields to P1.
+    is a constant ``delay_min``; turnout is the median observed one; proactive work
+    lasts the observed mean officer-initiated time and yields to priority-1 calls.
     """
-    p1 = min(calibration.queue_to_dispatch, default=None)
-    delay = calibration.queue_to_dispatch[p1] if p1 is not None else Empirical(quantiles=(0, 0))
     turnout = calibration.turnout.quantile(0.5) if calibration.turnout is not None else 0.0
     duration = calibration.proactive.duration
     data: dict[str, Any] = {
@@ -442,7 +418,7 @@ def fit_scenario(
         "staffing": {"city": list(units)},
         "calls": {"mode": "replay", "agency": calibration.agency},
         "call_taking": (calibration.call_taking or Empirical(quantiles=(0, 0))).model_dump(),
-        "dispatch_delay": delay.model_dump(),
+        "dispatch_delay": {"kind": "fixed", "value": delay_min},
         "dispatch": {
             "speed_kmh": speed_kmh,
             "circuity": circuity,
@@ -466,7 +442,7 @@ def _with_scenario(prepared: PreparedScenario, scenario: Scenario) -> PreparedSc
             start_date=prepared.start, horizon_days=prepared.horizon_days
         ),
         districts=districts,
-        calls=replace(prepared.calls, districts=districts),
+        calls=replace(prepared.calls, districts=districts, dispatch_delay=scenario.dispatch_delay),
     )
 
 
@@ -546,32 +522,45 @@ def fit_simulator(
     *,
     shifts: Sequence[tuple[str, str, float]] = FIT_SHIFTS,
     anchor_priority: int = 2,
+    delay_priority: int = 1,
     start_area_km2: float = 50.0,
     speed_kmh: float = 40.0,
     circuity: float = 1.3,
     replications: int = 3,
     seed: int = 0,
-    max_evaluations: int = 40,
+    min_improvement: float = 0.002,
+    start_units: Sequence[int] | None = None,
+    max_evaluations: int = 80,
     progress: Callable[[str], None] | None = None,
 ) -> FitResult:
-    """Fit units per shift and the effective area; compare simulated and observed medians.
+    """Fit units per shift, the effective area and the dispatcher delay to a CAD export.
 
     ``frame`` holds the calls ``calibration`` was computed from. For each candidate
-    staffing (units per shift) the area is rescaled until the simulated median
-    dispatch-to-arrival of ``anchor_priority`` matches the observed one, and the
-    proactive rate until the simulated officer-initiated activities match the observed
-    count per day; the score is the mean over shifts of the squared log ratio of the
-    simulated to observed median call-to-dispatch of ``anchor_priority`` calls received
-    in that shift. A coordinate search (one unit at a time, per shift) from a
-    workload-based start finds the best staffing. The other priorities are not fitted:
-    their rows say how well the model reproduces them.
+    staffing (units per shift) three continuous unknowns are rescaled in turn until
+    they settle (five rounds): the **area**, until the simulated median
+    dispatch-to-arrival of ``anchor_priority`` calls matches the observed one (travel
+    grows with ``sqrt(area)``); the **dispatcher delay** (a constant between queue and
+    the moment a free unit can be assigned), until the simulated median
+    call-to-dispatch of ``delay_priority`` calls matches; and the **proactive rate**,
+    until the simulated officer-initiated activities match the observed count per day.
+    The candidate's score is the mean over shifts of the squared log ratio of the
+    simulated to the observed median call-to-dispatch of ``anchor_priority`` calls
+    received in that shift. A steepest-descent search over staffing (each step tries
+    every neighbour: each shift -1, 0 or +1 unit) from a workload-based start (or
+    ``start_units``) moves only if the best neighbour lowers the score by more than
+    ``min_improvement`` (replication noise: where medians no longer respond to units the
+    search stops instead of drifting); each candidate starts from the area, delay and
+    rate of the current best. Rows of other priorities are not fitted:
+    they say how well the model reproduces them.
     """
     observed = {p.priority: p for p in calibration.priorities}
-    if anchor_priority not in observed:
-        raise ValueError(f"no priority-{anchor_priority} calls to fit on")
+    for need in (anchor_priority, delay_priority):
+        if need not in observed:
+            raise ValueError(f"no priority-{need} calls to fit on")
     obs_d2a = observed[anchor_priority].dispatch_to_arrival_median
-    if obs_d2a is None:
-        raise ValueError(f"no usable dispatch-to-arrival for priority {anchor_priority}")
+    obs_delay = observed[delay_priority].call_to_dispatch_median
+    if obs_d2a is None or obs_delay is None:
+        raise ValueError("no usable dispatch-to-arrival or call-to-dispatch to fit on")
     turnout = calibration.turnout.quantile(0.5) if calibration.turnout is not None else 0.0
 
     # observed anchor call-to-dispatch medians by shift (local hour of reception)
@@ -597,18 +586,26 @@ def fit_simulator(
     pro = calibration.proactive
     pro_mean = pro.duration.mean() if pro.duration is not None else 20.0
     # workload-based start: busy unit-hours per hour (calls and proactive work) / 0.6
-    mean_call = float(np.nanmean(prepared.calls.on_scene_min)) + obs_d2a
+    recorded = prepared.calls.on_scene_min[np.isfinite(prepared.calls.on_scene_min)]
+    typical = calibration.on_scene.overall.mean() if calibration.on_scene.overall else 30.0
+    mean_call = (float(recorded.mean()) if len(recorded) else typical) + obs_d2a
     load = (calibration.calls_per_day * mean_call + pro.per_day * pro_mean) / 1440.0
-    start_units = tuple([max(1, round(load / 0.6))] * len(shifts))
+    first = (
+        tuple(start_units)
+        if start_units is not None
+        else tuple([max(1, round(load / 0.6))] * len(shifts))
+    )
 
-    cache: dict[tuple[int, ...], tuple[float, float, float, _Eval]] = {}
+    cache: dict[tuple[int, ...], tuple[float, tuple[float, float, float], _Eval]] = {}
+    q2d = observed[delay_priority].queue_to_dispatch_median or 0.0
+    warm: list[tuple[float, float, float]] = [(start_area_km2, q2d, 0.0)]
 
     def evaluate(units: tuple[int, ...]) -> float:
         if units in cache:
             return cache[units][0]
-        area, rate = start_area_km2, 0.0
+        area, delay, rate = warm[0]
         ev: _Eval | None = None
-        for _ in range(4):
+        for _ in range(5):
             scen = fit_scenario(
                 calibration,
                 units=units,
@@ -616,6 +613,7 @@ def fit_simulator(
                 shifts=shifts,
                 speed_kmh=speed_kmh,
                 circuity=circuity,
+                delay_min=delay,
                 proactive_rate_per_hour=rate,
                 replications=replications,
                 seed=seed,
@@ -625,6 +623,9 @@ def fit_simulator(
             if math.isfinite(sim_d2a) and sim_d2a > turnout:
                 area *= ((obs_d2a - turnout) / (sim_d2a - turnout)) ** 2
                 area = min(max(area, 0.5), 20_000.0)
+            sim_delay = float(np.nanmean(ev.c2d.get(delay_priority, [math.nan])))
+            if math.isfinite(sim_delay):
+                delay = max(delay + (obs_delay - sim_delay), 0.0)
             # officer-initiated starts per idle hour reproduce the observed count per day
             on_duty = float(np.mean(ev.on_duty_h_per_day))
             idle = on_duty * (1.0 - float(np.mean(ev.utilisation)) - float(np.mean(ev.activity)))
@@ -639,29 +640,35 @@ def fit_simulator(
             else:
                 errs.append(math.log(sim / obs) ** 2)
         score = float(np.mean(errs))
-        cache[units] = (score, area, rate, ev)
+        cache[units] = (score, (area, delay, rate), ev)
         if progress is not None:
-            progress(f"units {list(units)}: score {score:.4f}, area {area:.1f} km2")
+            progress(
+                f"units {list(units)}: score {score:.4f}, area {area:.1f} km2, "
+                f"delay {delay:.2f} min"
+            )
         return score
 
-    best = start_units
+    best = first
     best_score = evaluate(best)
-    improved = True
-    while improved and len(cache) < max_evaluations:
-        improved = False
-        for k in range(len(shifts)):
-            for step in (-1, 1):
-                while len(cache) < max_evaluations:
-                    cand = list(best)
-                    cand[k] += step
-                    if cand[k] < 1:
-                        break
-                    sc = evaluate(tuple(cand))
-                    if sc < best_score - 1e-12:
-                        best, best_score, improved = tuple(cand), sc, True
-                    else:
-                        break
-    score, area, rate, ev = cache[best]
+    warm[0] = cache[best][1]
+    while len(cache) < max_evaluations:
+        # steepest descent over the neighbours (every shift -1, 0 or +1 unit)
+        moves = itertools.product((-1, 0, 1), repeat=len(shifts))
+        cands = [tuple(u + d for u, d in zip(best, m, strict=True)) for m in moves]
+        cands = [c for c in cands if c != best and min(c) >= 1]
+        scored = []
+        for c in cands:
+            if len(cache) >= max_evaluations and c not in cache:
+                continue
+            scored.append((evaluate(c), c))
+        if not scored:
+            break
+        sc, cand = min(scored)
+        if sc >= best_score - min_improvement:
+            break
+        best, best_score = cand, sc
+        warm[0] = cache[best][1]
+    score, (area, delay, rate), ev = cache[best]
     rows = []
     for obs in calibration.priorities:
         if obs.n < calibration.min_count or obs.priority not in ev.c2d:
@@ -673,7 +680,7 @@ def fit_simulator(
             FitRow(
                 priority=obs.priority,
                 calls=obs.n,
-                fitted=obs.priority == anchor_priority,
+                fitted=obs.priority in (anchor_priority, delay_priority),
                 observed_call_to_dispatch=obs.call_to_dispatch_median,
                 simulated_call_to_dispatch=sim_c2d,
                 error_call_to_dispatch=_rel(sim_c2d.mean, obs.call_to_dispatch_median),
@@ -703,11 +710,13 @@ def fit_simulator(
         calls=calibration.counts.get("citizen_calls", 0),
         days=calibration.days,
         anchor_priority=anchor_priority,
+        delay_priority=delay_priority,
         units=list(best),
         area_km2=area,
         speed_kmh=speed_kmh,
         circuity=circuity,
         turnout_min=turnout,
+        dispatch_delay_min=delay,
         proactive_rate_per_hour=rate,
         proactive_mean_min=pro_mean,
         replications=replications,

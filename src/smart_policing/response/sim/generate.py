@@ -83,6 +83,7 @@ from smart_policing.response.sim.scenario import (
 
 __all__ = [
     "BEATS_PER_DISTRICT",
+    "CALIBRATION_INTERVALS",
     "OTHER_TYPE",
     "CallGenerator",
     "CallReplay",
@@ -96,6 +97,7 @@ __all__ = [
     "call_replay",
     "horizon_minutes",
     "hour_rates",
+    "interval_minutes",
     "replay_window",
     "run_origin",
 ]
@@ -110,7 +112,42 @@ BEATS_PER_DISTRICT = 64
 OTHER_TYPE = "(other)"
 """The call type that gathers a calibration's less frequent types when generating."""
 
-_LIMIT_MIN = {iv.name: iv.max_seconds / 60.0 for iv in INTERVALS}
+_INTERVAL = {iv.name: (iv.start, iv.end, iv.max_seconds) for iv in INTERVALS}
+CALIBRATION_INTERVALS: dict[str, tuple[str, str, float]] = {
+    "call_to_queue_s": _INTERVAL["call_to_queue_s"],
+    "queue_to_dispatch_s": ("queued_at", "dispatched_at", 24 * 3600.0),
+    "call_to_dispatch_s": _INTERVAL["call_to_dispatch_s"],
+    "dispatch_to_en_route_s": _INTERVAL["dispatch_to_en_route_s"],
+    "travel_s": _INTERVAL["travel_s"],
+    "dispatch_to_arrival_s": _INTERVAL["dispatch_to_arrival_s"],
+    "call_to_arrival_s": _INTERVAL["call_to_arrival_s"],
+    "on_scene_s": _INTERVAL["on_scene_s"],
+}
+"""Recorded intervals replay and calibration read: name -> (start column, end column,
+plausibility limit in seconds). ``model.calls.INTERVALS`` plus queued -> dispatched."""
+
+
+def interval_minutes(frame: pl.DataFrame, name: str) -> tuple[F64, int, int]:
+    """One recorded interval of every row in minutes, NaN where unusable; and the counts
+    of missing and impossible (negative, or above the limit) values.
+
+    Computed from the two timestamps when the frame has them, else read from the
+    derived ``name`` column (seconds).
+    """
+    start, end, limit = CALIBRATION_INTERVALS[name]
+    if start in frame.columns and end in frame.columns:
+        expr = (pl.col(end) - pl.col(start)).dt.total_microseconds() / 1e6
+        s = frame.select(expr.alias("v"))["v"]
+    elif name in frame.columns:
+        s = frame[name]
+    else:
+        return np.full(frame.height, np.nan), frame.height, 0
+    v = s.cast(pl.Float64).to_numpy().astype(np.float64)
+    missing = np.isnan(v)
+    bad = ~missing & ((v < 0) | (v > limit))
+    out = v / 60.0
+    out[bad] = np.nan
+    return out, int(missing.sum()), int(bad.sum())
 
 
 # ---------------------------------------------------------------- clock
@@ -709,18 +746,6 @@ class CallReplay:
         )
 
 
-def _usable_minutes(frame: pl.DataFrame, column: str) -> tuple[F64, B]:
-    """A seconds column as minutes; NaN where missing or implausible; and the bad mask."""
-    if column not in frame.columns:
-        return np.full(frame.height, np.nan), np.zeros(frame.height, dtype=bool)
-    s = frame[column].cast(pl.Float64).to_numpy().astype(np.float64) / 60.0
-    limit = _LIMIT_MIN.get(column, math.inf)
-    bad = ~np.isnan(s) & ((s < 0) | (s > limit))
-    s = s.copy()
-    s[bad] = np.nan
-    return s, bad
-
-
 def replay_window(frame: pl.DataFrame, scenario: Scenario) -> tuple[date, float]:
     """The replay's start date and horizon (days): the scenario's, else the calls' span."""
     if scenario.start_date is not None and scenario.horizon_days is not None:
@@ -851,10 +876,10 @@ def call_replay(
     else:
         vol = districts.area_km2.copy()
 
-    ct, _ = _usable_minutes(f, "call_to_queue_s")
+    ct, _, _ = interval_minutes(f, "call_to_queue_s")
     if not spec.use_recorded_call_taking:
         ct[:] = np.nan
-    os_, _ = _usable_minutes(f, "on_scene_s")
+    os_, _, _ = interval_minutes(f, "on_scene_s")
     if not spec.use_recorded_on_scene:
         os_[:] = np.nan
     # the fallback on-scene distribution of each type: its modal priority decides
