@@ -315,7 +315,7 @@ class _Out(BaseModel):
 
 class FitRow(_Out):
     """One priority: observed vs simulated medians (minutes) and relative errors
-    ``(simulated - observed) / observed``."""
+    ``(simulated - observed) / observed`` (None below an observed 0.1 minute)."""
 
     priority: int
     calls: int
@@ -367,7 +367,9 @@ class FitResult(_Out):
 
 
 def _rel(sim: float | None, obs: float | None) -> float | None:
-    if sim is None or obs is None or obs == 0:
+    """``(sim - obs) / obs``; None when either is missing or ``obs`` is under 0.1 minute
+    (6 s: a relative error of a near-zero interval means nothing)."""
+    if sim is None or obs is None or obs < 0.1:
         return None
     return (sim - obs) / obs
 
