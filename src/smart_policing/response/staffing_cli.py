@@ -1,5 +1,211 @@
-"""``smart-policing response ...`` commands (being written; registers on :data:`response_app`)."""
+"""``smart-policing response staffing``: the minimum units per district and shift.
+
+::
+
+    smart-policing response staffing --scenario FILE.yaml|NAME [--pack PACK]
+        [--agency-map auto|NAME|FILE] [--replications N] [--min-units 1]
+        [--scheduler ADDRESS|serial] [--workers N] [--json]
+
+Searches, by simulation, the fewest units on duty per district and shift such that every
+district-shift meets both targets of the scenario (P1 share within the response target,
+proactive share), and shows that one fewer unit in any district-shift fails
+(:mod:`smart_policing.response.staffing`). With ``--pack`` it searches twice, on the
+scenario's calls and on the calls the pack leaves to patrol, and prints both side by
+side. The decrement rounds run on Dask distributed: a local cluster by default,
+``--scheduler tcp://host:8786`` for a running one, ``--scheduler serial`` in this
+process. A progress bar counts simulated tables on standard error.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from smart_policing.cli_support import JsonOpt, emit, err, fail, root_context
+from smart_policing.data.reader import UnusableFileError
+from smart_policing.datafiles import DataFileError
+from smart_policing.response.cli import response_app
+from smart_policing.response.sim.replicate import PreparedScenario, prepare_scenario
+from smart_policing.response.sim.scenario import builtin_scenarios, load_scenario
+from smart_policing.response.staffing import (
+    StaffingComparison,
+    StaffingSearch,
+    compare_diversion,
+    draw_workloads,
+    search_staffing,
+)
+from smart_policing.triage.pack import Pack, builtin_pack, builtin_packs, load_pack
+from smart_policing.triage.vocabulary import AgencyMap, builtin_map, builtin_map_names, load_map
+
+__all__ = ["choose_agency_map", "staffing_cmd"]
+
+
+def choose_agency_map(prepared: PreparedScenario, name: str) -> AgencyMap:
+    """``name`` (a shipped map or a map file), or with ``auto`` the shipped map that knows
+    most of the scenario's call types (ties: the default map)."""
+    if name != "auto":
+        path = Path(name)
+        return load_map(path) if path.exists() else builtin_map(name)
+    names: tuple[str, ...] = prepared.calls.type_names
+    maps = [builtin_map(m) for m in builtin_map_names()]
+    return max(maps, key=lambda m: sum(m.lookup(t, "POLICE") is not None for t in names))
+
+
+def _pack(value: str) -> Pack:
+    path = Path(value)
+    if path.exists():
+        return load_pack(path)
+    if value not in builtin_packs():
+        raise fail(f"--pack {value!r}: no such file or shipped pack ({', '.join(builtin_packs())})")
+    return builtin_pack(value)
+
+
+def _prepared(value: str) -> PreparedScenario:
+    path = Path(value)
+    if not path.exists() and value in builtin_scenarios():
+        path = builtin_scenarios()[value]
+    if not path.exists():
+        known = ", ".join(sorted(builtin_scenarios()))
+        raise fail(f"--scenario {value}: no such scenario file (shipped scenarios: {known})")
+    try:
+        return prepare_scenario(load_scenario(path))
+    except (DataFileError, UnusableFileError, ValueError) as exc:
+        raise fail(f"--scenario {value}: {exc}") from exc
+
+
+def _cells_table(title: str, searches: list[tuple[str, StaffingSearch]]) -> Table:
+    table = Table("district", "shift", title=title)
+    for label, _ in searches:
+        table.add_column(f"units {label}", justify="right")
+        table.add_column(f"P1 share {label}", justify="right")
+        table.add_column(f"proactive {label}", justify="right")
+    rows = zip(*(s.result.cells for _, s in searches), strict=True)
+    for cells in rows:
+        line = [cells[0].district, cells[0].shift]
+        for c in cells:
+            share = "-" if c.p1_share is None else f"{c.p1_share:.3f} ({c.p1_calls})"
+            proactive = "-" if c.proactive_share is None else f"{c.proactive_share:.3f}"
+            line += [str(c.units), share, proactive]
+        table.add_row(*line)
+    total = ["all", ""]
+    for _, s in searches:
+        p1 = "-" if s.result.p1_share is None else f"{s.result.p1_share:.3f}"
+        pro = "-" if s.result.proactive_share is None else f"{s.result.proactive_share:.3f}"
+        total += [str(s.result.units_per_day), p1, pro]
+    table.add_row(*total, style="bold")
+    return table
+
+
+def _summary(label: str, s: StaffingSearch) -> str:
+    failed = sum(not p.meets for p in s.proof)
+    return (
+        f"{label}: {s.result.units_per_day} unit tours a day for {s.calls_per_day:.1f} calls a day"
+        f" ({s.diverted_per_day:.1f} diverted); one fewer in each of {len(s.proof)} "
+        f"district-shifts: {failed} fail a target; {s.evaluations} tables simulated in "
+        f"{s.seconds:.1f} s ({s.replications} replications)"
+    )
+
+
+@response_app.command("staffing")
+def staffing_cmd(
+    ctx: typer.Context,
+    scenario: Annotated[
+        str, typer.Option("--scenario", "-s", help="Scenario file (YAML) or shipped name.")
+    ],
+    pack: Annotated[
+        str | None,
+        typer.Option("--pack", help="Also search after this triage pack's diversion."),
+    ] = None,
+    agency_map: Annotated[
+        str,
+        typer.Option("--agency-map", help="Map of call types for --pack: auto, a name or a file."),
+    ] = "auto",
+    replications: Annotated[
+        int | None, typer.Option("--replications", "-r", min=1, help="Default: the file's.")
+    ] = None,
+    min_units: Annotated[
+        int, typer.Option("--min-units", min=0, help="Fewest units any district-shift keeps.")
+    ] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Dask scheduler address, or 'serial' (default: local)."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Local cluster worker processes.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The fewest units per district and shift meeting both targets (before and after a
+    pack's diversion with --pack)."""
+    c = root_context(ctx, as_json)
+    prepared = _prepared(scenario)
+    s = prepared.scenario
+    chosen = _pack(pack) if pack is not None else None
+    try:
+        amap = choose_agency_map(prepared, agency_map) if chosen is not None else None
+    except (KeyError, DataFileError) as exc:
+        raise fail(f"--agency-map {agency_map}: {exc}") from exc
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("searching staffing for {task.fields[name]}: {task.completed} tables"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("staffing", total=None, name=s.name)
+
+        def progress(n: int) -> None:
+            bar.update(task, completed=n)
+
+        try:
+            if chosen is None:
+                result: StaffingSearch | StaffingComparison = search_staffing(
+                    prepared,
+                    draw_workloads(prepared, replications=replications),
+                    min_units=min_units,
+                    scheduler=scheduler,
+                    workers=workers,
+                    on_evaluation=progress,
+                )
+            else:
+                assert amap is not None
+                result = compare_diversion(
+                    prepared,
+                    chosen,
+                    amap,
+                    replications=replications,
+                    min_units=min_units,
+                    scheduler=scheduler,
+                    workers=workers,
+                    on_evaluation=progress,
+                )
+        except (ValueError, OSError) as exc:
+            raise fail(str(exc)) from exc
+    data: dict[str, Any] = result.model_dump(mode="json")
+    if isinstance(result, StaffingComparison):
+        data["units_saved_per_day"] = result.units_saved_per_day
+        title = (
+            f"{s.name}: minimum units per district and shift, before and after "
+            f"{result.pack} {result.pack_version} (call types: {result.agency_map})"
+        )
+        searches = [("before", result.before), ("after", result.after)]
+    else:
+        title = f"{s.name}: minimum units per district and shift"
+        searches = [("", result)]
+    t = s.targets
+    caption = (
+        f"targets: P1 within {t.p1_target_min:g} min for {t.p1_share:.0%} of P1 calls, "
+        f"proactive share >= {t.proactive_share:.1%} (admin allowance "
+        f"{s.officer_time.admin_allowance:.0%}); P1 share (reached P1 calls)"
+    )
+    table = _cells_table(title, searches)
+    table.caption = caption
+    emit(c, data, table)
+    if not c.as_json:
+        for label, search in searches:
+            err.print(_summary(label or "minimum", search), highlight=False)
