@@ -675,9 +675,9 @@ def fit_simulator(
     for obs in calibration.priorities:
         if obs.n < calibration.min_count or obs.priority not in ev.c2d:
             continue
-        sim_c2d = estimate(ev.c2d[obs.priority])
-        sim_d2a = estimate(ev.d2a[obs.priority])
-        sim_c2a = estimate(ev.c2a[obs.priority])
+        sim_c2d = estimate(ev.c2d[obs.priority], lower=0.0)
+        sim_d2a = estimate(ev.d2a[obs.priority], lower=0.0)
+        sim_c2a = estimate(ev.c2a[obs.priority], lower=0.0)
         rows.append(
             FitRow(
                 priority=obs.priority,
@@ -696,7 +696,7 @@ def fit_simulator(
         )
     shift_rows = []
     for k, (name, start, length) in enumerate(shifts):
-        sim = estimate(ev.shift_c2d[k])
+        sim = estimate(ev.shift_c2d[k], lower=0.0)
         shift_rows.append(
             FitShiftRow(
                 shift=f"{name} {start} ({length:g} h)",
