@@ -56,6 +56,8 @@ typecheck: install
 bench: install
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_compstat.py --keep
+	$(BIN)/python benchmarks/bench_simulate.py
+	$(BIN)/python benchmarks/bench_sweep.py
 
 clean:
 	rm -rf $(DEMO_DIR) bench-out .pytest_cache .mypy_cache .ruff_cache
