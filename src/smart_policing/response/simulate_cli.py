@@ -97,7 +97,10 @@ def simulate_cmd(
     c = root_context(ctx, as_json)
     s = _scenario(scenario)
     frame = None
-    if isinstance(s.calls, ReplayCalls) and s.calls.file is None:
+    stored = isinstance(s.calls, ReplayCalls) and s.calls.file is None
+    if (start is not None or end is not None) and not stored:
+        raise fail("--start and --end select stored calls; this scenario does not replay them")
+    if stored:
         from smart_policing.store.calls import load_calls
 
         frame = load_calls(

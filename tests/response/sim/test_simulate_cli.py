@@ -108,6 +108,13 @@ def test_bad_scenario_exits_2_naming_file_line_and_field(tmp_path: Path) -> None
     assert "tiny.yaml, line 16, field 'staffing.A': 1 numbers for 2 shifts" in message
 
 
+def test_start_and_end_only_for_stored_calls(tmp_path: Path) -> None:
+    path = write(tmp_path, TINY)
+    result = runner.invoke(app, ["simulate", "--scenario", str(path), "--start", "2025-01-01"])
+    assert result.exit_code == 2
+    assert "--start and --end select stored calls" in result.stderr
+
+
 def test_missing_scenario_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["simulate", "--scenario", str(tmp_path / "no.yaml")])
     assert result.exit_code == 2
