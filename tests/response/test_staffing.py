@@ -119,3 +119,21 @@ def test_the_search_on_a_local_dask_cluster_finds_the_same_table() -> None:
     on_dask = search_staffing(prepared, workloads, workers=2)
     assert on_dask.result.staffing == serial.result.staffing
     assert on_dask.evaluations == serial.evaluations
+
+
+def test_staffing_curve_rises_with_units() -> None:
+    """More units on the same calls: P1 share and proactive share do not fall, and the
+    curve passes through the scenario's own table at scale 1."""
+    from smart_policing.response.staffing import staffing_curve
+
+    prepared = _prepared(2)
+    workloads = draw_workloads(prepared)
+    curve = staffing_curve(prepared, workloads, [0.6, 1.0, 1.4])
+    units = [p.units_per_day for p in curve]
+    assert units == sorted(units)
+    assert units[1] == int(prepared.scenario.staffing_matrix().sum())
+    p1 = [p.p1_share for p in curve]
+    proactive = [p.proactive_share for p in curve]
+    assert p1[0] < p1[1] <= p1[2]  # type: ignore[operator]
+    assert proactive[0] < proactive[1] < proactive[2]  # type: ignore[operator]
+    assert curve[0].cells_meeting < curve[2].cells_meeting <= curve[2].cells == 27

@@ -22,7 +22,8 @@ def test_staffing_before_and_after_a_pack_as_json(tmp_path: Path) -> None:
     assert body["pack"] == "baltimore-smart-2022"
     assert body["agency_map"] == "synthetic-city"  # auto: the map that knows the call types
     before, after = body["before"], body["after"]
-    assert before["result"]["meets"] and after["result"]["meets"]
+    assert before["result"]["meets"]
+    assert after["result"]["meets"]
     assert len(before["proof"]) == 27
     assert not any(p["meets"] for p in before["proof"] + after["proof"])
     assert body["units_saved_per_day"] == (

@@ -35,6 +35,7 @@ from smart_policing.api.routers import (
     records,
     reports,
     response,
+    simulation,
     triage,
     whatif,
 )
@@ -151,6 +152,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         alarms,
         whatif,
         response,
+        simulation,
     ):
         app.include_router(module.router)
     app.add_exception_handler(AuthError, _auth_error)

@@ -35,6 +35,7 @@ NAV: tuple[tuple[str, str, frozenset[Role]], ...] = (
     ("What-if", "/triage/whatif", frozenset({Role.ANALYST, Role.SUPERVISOR, Role.ADMIN})),
     ("Response", "/response", frozenset({Role.ANALYST, Role.SUPERVISOR, Role.ADMIN})),
     ("Staffing", "/response/staffing", frozenset({Role.ANALYST, Role.SUPERVISOR, Role.ADMIN})),
+    ("Simulation", "/response/simulate", frozenset({Role.ANALYST, Role.SUPERVISOR, Role.ADMIN})),
     (
         "Alarms",
         "/alarms",

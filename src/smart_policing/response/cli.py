@@ -18,6 +18,7 @@ response_app = typer.Typer(
 
 # command modules register themselves on the app above (one import line each, below)
 from smart_policing.response import (  # noqa: E402
+    calibrate_cli,  # noqa: F401
     erlang_cli,  # noqa: F401
     report_cli,  # noqa: F401
     staffing_cli,  # noqa: F401

@@ -67,6 +67,7 @@ from smart_policing.triage.vocabulary import AgencyMap
 
 __all__ = [
     "CellCheck",
+    "CurvePoint",
     "DecrementCheck",
     "StaffingCheck",
     "StaffingComparison",
@@ -79,6 +80,7 @@ __all__ = [
     "initial_staffing",
     "pack_keep",
     "search_staffing",
+    "staffing_curve",
 ]
 
 I64 = npt.NDArray[np.int64]
@@ -622,3 +624,48 @@ def compare_diversion(
         before=before,
         after=after,
     )
+
+
+# ---------------------------------------------------------------- staffing curves
+
+
+class CurvePoint(_Out):
+    """The whole staffing table scaled by ``scale`` (rounded, at least ``min_units``)."""
+
+    scale: float
+    units_per_day: int
+    p1_share: float | None
+    proactive_share: float | None
+    cells_meeting: int
+    """District-shifts meeting both targets."""
+    cells: int
+
+
+def staffing_curve(
+    prepared: PreparedScenario,
+    workloads: Sequence[Workload],
+    scales: Sequence[float],
+    *,
+    base: npt.ArrayLike | None = None,
+    min_units: int = 1,
+) -> list[CurvePoint]:
+    """City-wide P1 share and proactive share as the scenario's staffing table (or
+    ``base``) is scaled up and down, on the same calls (:func:`check_staffing`)."""
+    table = np.asarray(
+        prepared.scenario.staffing_matrix() if base is None else base, dtype=np.float64
+    )
+    points = []
+    for scale in scales:
+        scaled = np.maximum(np.rint(table * scale), min_units).astype(np.int64)
+        check = check_staffing(prepared, workloads, scaled)
+        points.append(
+            CurvePoint(
+                scale=float(scale),
+                units_per_day=check.units_per_day,
+                p1_share=check.p1_share,
+                proactive_share=check.proactive_share,
+                cells_meeting=sum(c.meets for c in check.cells),
+                cells=len(check.cells),
+            )
+        )
+    return points
