@@ -17,6 +17,7 @@ from smart_policing.security.roles import Role
 from smart_policing.store.calls import load_calls
 from smart_policing.triage.pack import builtin_pack
 from smart_policing.triage.replay import replay
+from smart_policing.triage.vocabulary import builtin_map
 
 TZ = "America/New_York"
 
@@ -39,7 +40,11 @@ def test_the_api_gives_the_replay_of_the_stored_calls(
         params={"pack": "baltimore-smart-2022", "start": "2024-03-01", "end": "2024-05-31"},
     ).json()
     calls = load_calls(engine, start=date(2024, 3, 1), end=date(2024, 5, 31), timezone=TZ)
-    expected = replay(calls, builtin_pack("baltimore-smart-2022"))
+    # the demo city's codes pick the shipped map that knows them all
+    synthetic = builtin_map("synthetic-city")
+    expected = replay(calls, builtin_pack("baltimore-smart-2022"), agency_map=synthetic)
+    assert body["inputs"]["agency_map"] == "synthetic-city"
+    assert body["inputs"]["unmapped_calls"] == 0
     assert body["inputs"]["calls"] == expected.inputs.calls > 1000
     got = {
         r["responder"]: (r["calls"], r["officer_hours_moved"]) for r in body["result"]["responders"]

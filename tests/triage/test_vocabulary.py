@@ -590,3 +590,15 @@ def test_the_synthetic_city_map_covers_every_synthetic_problem_code() -> None:
     assert len(codes) == 80
     assert [c for c in codes if synthetic.lookup(c[1], c[0]) is None] == []
     assert synthetic.lookup("MENTAL HEALTH/EDP", "POLICE").call_type == "mental-health"
+
+
+def test_best_builtin_map_is_the_one_that_knows_the_most_calls() -> None:
+    from smart_policing.triage.vocabulary import best_builtin_map
+
+    real = {("POLICE", "ALARM COMMERCIAL"): 40, ("POLICE", "LARCENY RESIDENTIAL TRU"): 9}
+    demo = {("POLICE", "LARCENY REPORT"): 30, ("POLICE", "MENTAL HEALTH/EDP"): 12}
+    assert best_builtin_map(real).name == "cad-2025"
+    assert best_builtin_map(demo).name == "synthetic-city"
+    # the demo map also knows ALARM COMMERCIAL: 82 calls against 49
+    assert best_builtin_map({**real, **demo}).name == "synthetic-city"
+    assert best_builtin_map({}).name == DEFAULT_MAP

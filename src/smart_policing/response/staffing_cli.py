@@ -39,20 +39,19 @@ from smart_policing.response.staffing import (
     search_staffing,
 )
 from smart_policing.triage.pack import Pack, builtin_pack, builtin_packs, load_pack
-from smart_policing.triage.vocabulary import AgencyMap, builtin_map, builtin_map_names, load_map
+from smart_policing.triage.vocabulary import AgencyMap, best_builtin_map, builtin_map, load_map
 
 __all__ = ["choose_agency_map", "staffing_cmd"]
 
 
 def choose_agency_map(prepared: PreparedScenario, name: str) -> AgencyMap:
     """``name`` (a shipped map or a map file), or with ``auto`` the shipped map that knows
-    most of the scenario's call types (ties: the default map)."""
+    most of the scenario's call types, as police codes (ties: the default map)."""
     if name != "auto":
         path = Path(name)
         return load_map(path) if path.exists() else builtin_map(name)
     names: tuple[str, ...] = prepared.calls.type_names
-    maps = [builtin_map(m) for m in builtin_map_names()]
-    return max(maps, key=lambda m: sum(m.lookup(t, "POLICE") is not None for t in names))
+    return best_builtin_map(dict.fromkeys((("POLICE", t) for t in names), 1))
 
 
 def _pack(value: str) -> Pack:

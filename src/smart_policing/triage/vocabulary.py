@@ -34,7 +34,7 @@ and the known values (:class:`~smart_policing.datafiles.DataFileError`).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -76,6 +76,7 @@ __all__ = [
     "MapEntry",
     "MappedCallType",
     "UnmappedCode",
+    "best_builtin_map",
     "builtin_map",
     "builtin_map_names",
     "load_map",
@@ -484,6 +485,23 @@ def builtin_map_names() -> tuple[str, ...]:
             p.name.removesuffix(".yaml") for p in _maps_dir().iterdir() if p.name.endswith(".yaml")
         )
     )
+
+
+def best_builtin_map(codes: Mapping[tuple[str | None, str], int]) -> AgencyMap:
+    """The shipped map that knows the most calls of ``codes`` ((agency, code) -> calls);
+    ties, and no calls at all, go to the default map (``cad-2025``).
+
+    For data whose export is not named: the demo city's stored calls pick the
+    ``synthetic-city`` map, a real CAD export of the 2025 centre picks ``cad-2025``.
+    """
+    maps = [builtin_map(DEFAULT_MAP)] + [
+        builtin_map(n) for n in builtin_map_names() if n != DEFAULT_MAP
+    ]
+
+    def known(m: AgencyMap) -> int:
+        return sum(n for (agency, code), n in codes.items() if m.lookup(code, agency) is not None)
+
+    return max(maps, key=known)  # max keeps the first of equals: the default
 
 
 def builtin_map(name: str = DEFAULT_MAP) -> AgencyMap:

@@ -4,7 +4,8 @@ Command staff pick a pack (and optionally a second one to compare) and a period;
 the page shows the calls and officer-hours each responder would take, broken down
 by district, hour, weekday, call type or priority, with a CSV download. The
 numbers come from :func:`smart_policing.triage.replay.replay`, the same core as
-``smart-policing triage replay --from-db``.
+``smart-policing triage replay --from-db``; the call-type map is the shipped one that
+knows the most stored calls (:func:`~smart_policing.triage.vocabulary.best_builtin_map`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from smart_policing.triage.replay import (
     replay,
     report_csv,
 )
+from smart_policing.triage.vocabulary import best_builtin_map, stored_call_type_counts
 
 __all__ = ["WhatIfQuery", "router"]
 
@@ -98,10 +100,12 @@ def _report(request: Request, engine: Engine, settings: Settings, q: WhatIfQuery
 
     def make() -> ReplayReport:
         calls = load_calls(engine, start=q.start, end=q.end, timezone=settings.timezone)
+        codes = {(a, code): n for a, code, n in stored_call_type_counts(engine)}
         return replay(
             calls,
             builtin_pack(q.pack),
             compare=builtin_pack(q.compare) if q.compare else None,
+            agency_map=best_builtin_map(codes),
             options=ReplayOptions(include_officer_initiated=q.include_officer_initiated),
         )
 
