@@ -47,3 +47,31 @@ def test_staffing_refuses_unknown_inputs(tmp_path: Path) -> None:
     invalid = runner.invoke(app, [*base, "--scenario", str(broken)])
     assert invalid.exit_code == 2
     assert "broken.yaml" in invalid.output
+
+
+def test_sweep_gives_staffing_curves_before_and_after(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    args = [
+        "--db",
+        db,
+        "response",
+        "sweep",
+        "--scenario",
+        "synthetic-city",
+        "--scales",
+        "0.6:1.4:0.4",
+    ]
+    args += ["--pack", "baltimore-smart-2022", "--replications", "2", "--workers", "2", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    before, after = body["curves"]["before"], body["curves"]["after"]
+    assert [p["scale"] for p in before] == [0.6, 1.0, 1.4]
+    # the same tables on fewer calls: the same units, better shares
+    for b, a in zip(before, after, strict=True):
+        assert a["units_per_day"] == b["units_per_day"]
+        assert a["proactive_share"] > b["proactive_share"]
+    assert before[0]["p1_share"] < before[1]["p1_share"] < before[2]["p1_share"]
+    bad = runner.invoke(app, [*args[:6], "--scales", "2:1:0.1"])
+    assert bad.exit_code == 2
+    assert "--scales '2:1:0.1'" in bad.output

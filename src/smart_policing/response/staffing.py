@@ -648,24 +648,34 @@ def staffing_curve(
     *,
     base: npt.ArrayLike | None = None,
     min_units: int = 1,
+    scheduler: str | None = SERIAL,
+    workers: int | None = None,
+    on_done: Callable[[int], None] | None = None,
 ) -> list[CurvePoint]:
     """City-wide P1 share and proactive share as the scenario's staffing table (or
-    ``base``) is scaled up and down, on the same calls (:func:`check_staffing`)."""
+    ``base``) is scaled up and down, on the same calls (:func:`check_staffing`); the
+    scales run as a sweep (:func:`~smart_policing.response.sweep.run_sweep`: serial by
+    default, ``None`` for a local Dask cluster, or a scheduler address)."""
     table = np.asarray(
         prepared.scenario.staffing_matrix() if base is None else base, dtype=np.float64
     )
-    points = []
-    for scale in scales:
-        scaled = np.maximum(np.rint(table * scale), min_units).astype(np.int64)
-        check = check_staffing(prepared, workloads, scaled)
-        points.append(
-            CurvePoint(
-                scale=float(scale),
-                units_per_day=check.units_per_day,
-                p1_share=check.p1_share,
-                proactive_share=check.proactive_share,
-                cells_meeting=sum(c.meets for c in check.cells),
-                cells=len(check.cells),
-            )
+    shared = (prepared, list(workloads))
+    tables = [np.maximum(np.rint(table * scale), min_units).astype(np.int64) for scale in scales]
+    checks = run_sweep(
+        _check_task,
+        [(shared, t) for t in tables],
+        scheduler=scheduler,
+        workers=workers,
+        on_done=on_done,
+    )
+    return [
+        CurvePoint(
+            scale=float(scale),
+            units_per_day=check.units_per_day,
+            p1_share=check.p1_share,
+            proactive_share=check.proactive_share,
+            cells_meeting=sum(c.meets for c in check.cells),
+            cells=len(check.cells),
         )
-    return points
+        for scale, check in zip(scales, checks, strict=True)
+    ]

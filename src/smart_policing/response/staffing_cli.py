@@ -14,6 +14,14 @@ scenario's calls and on the calls the pack leaves to patrol, and prints both sid
 side. The decrement rounds run on Dask distributed: a local cluster by default,
 ``--scheduler tcp://host:8786`` for a running one, ``--scheduler serial`` in this
 process. A progress bar counts simulated tables on standard error.
+
+::
+
+    smart-policing response sweep --scenario FILE.yaml|NAME [--scales 0.6:1.5:0.1]
+        [--pack PACK] [--replications N] [--scheduler ADDRESS|serial] [--workers N] [--json]
+
+Staffing curves: the whole table scaled by each factor, simulated on the same calls
+(and on the calls a pack leaves to patrol), one Dask task per factor.
 """
 
 from __future__ import annotations
@@ -22,7 +30,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from smart_policing.cli_support import JsonOpt, emit, err, fail, root_context
@@ -32,16 +48,19 @@ from smart_policing.response.cli import response_app
 from smart_policing.response.sim.replicate import PreparedScenario, prepare_scenario
 from smart_policing.response.sim.scenario import builtin_scenarios, load_scenario
 from smart_policing.response.staffing import (
+    CurvePoint,
     StaffingComparison,
     StaffingSearch,
     compare_diversion,
     draw_workloads,
+    pack_keep,
     search_staffing,
+    staffing_curve,
 )
 from smart_policing.triage.pack import Pack, builtin_pack, builtin_packs, load_pack
 from smart_policing.triage.vocabulary import AgencyMap, best_builtin_map, builtin_map, load_map
 
-__all__ = ["choose_agency_map", "staffing_cmd"]
+__all__ = ["choose_agency_map", "staffing_cmd", "sweep_cmd"]
 
 
 def choose_agency_map(prepared: PreparedScenario, name: str) -> AgencyMap:
@@ -208,3 +227,114 @@ def staffing_cmd(
     if not c.as_json:
         for label, search in searches:
             err.print(_summary(label or "minimum", search), highlight=False)
+
+
+def _scales(text: str) -> list[float]:
+    """``0.6:1.5:0.1`` (start:stop:step, inclusive) or ``0.8,1,1.2``."""
+    try:
+        if ":" in text:
+            a, b, step = (float(x) for x in text.split(":"))
+            if step <= 0 or b < a:
+                raise ValueError
+            n = round((b - a) / step) + 1
+            values = [round(a + i * step, 10) for i in range(n)]
+        else:
+            values = [float(x) for x in text.split(",")]
+    except ValueError as exc:
+        raise fail(f"--scales {text!r}: expected START:STOP:STEP or a list like 0.8,1,1.2") from exc
+    if not values or any(v <= 0 for v in values) or len(values) > 200:
+        raise fail(f"--scales {text!r}: 1 to 200 positive factors")
+    return values
+
+
+@response_app.command("sweep")
+def sweep_cmd(
+    ctx: typer.Context,
+    scenario: Annotated[
+        str, typer.Option("--scenario", "-s", help="Scenario file (YAML) or shipped name.")
+    ],
+    scales: Annotated[
+        str,
+        typer.Option("--scales", help="Factors on the staffing table: START:STOP:STEP or a list."),
+    ] = "0.6:1.5:0.1",
+    pack: Annotated[
+        str | None, typer.Option("--pack", help="Also sweep after this pack's diversion.")
+    ] = None,
+    agency_map: Annotated[
+        str, typer.Option("--agency-map", help="Call-type map for --pack: auto, name or file.")
+    ] = "auto",
+    replications: Annotated[
+        int | None, typer.Option("--replications", "-r", min=1, help="Default: the file's.")
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Dask scheduler address, or 'serial' (default: local)."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Local cluster worker processes.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Staffing curves: P1 share and proactive share as the whole staffing table is scaled,
+    on the same calls (and after a pack's diversion with --pack), run on Dask."""
+    c = root_context(ctx, as_json)
+    factors = _scales(scales)
+    prepared = _prepared(scenario)
+    s = prepared.scenario
+    chosen = _pack(pack) if pack is not None else None
+    streams = [
+        ("before" if chosen else "calls", draw_workloads(prepared, replications=replications))
+    ]
+    if chosen is not None:
+        try:
+            amap = choose_agency_map(prepared, agency_map)
+        except (KeyError, DataFileError) as exc:
+            raise fail(f"--agency-map {agency_map}: {exc}") from exc
+        keep = pack_keep(chosen, amap, start=prepared.start, timezone=s.timezone)
+        streams.append(("after", draw_workloads(prepared, replications=replications, keep=keep)))
+    curves: dict[str, list[CurvePoint]] = {}
+    with Progress(
+        TextColumn("sweeping {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        for label, workloads in streams:
+            task = bar.add_task(label, total=len(factors))
+
+            def advance(_index: int, task: TaskID = task) -> None:
+                bar.advance(task)
+
+            curves[label] = staffing_curve(
+                prepared,
+                workloads,
+                factors,
+                scheduler=scheduler,
+                workers=workers,
+                on_done=advance,
+            )
+    data = {
+        "scenario": s.name,
+        "pack": chosen.name if chosen else None,
+        "targets": s.targets.model_dump(),
+        "curves": {k: [p.model_dump() for p in v] for k, v in curves.items()},
+    }
+    table = Table("scale", title=f"{s.name}: staffing curves ({s.targets.p1_target_min:g}-min P1)")
+    for label in curves:
+        for col in ("units/day", "P1 share", "proactive", "cells ok"):
+            table.add_column(f"{col} {label}" if len(curves) > 1 else col, justify="right")
+    for i, f in enumerate(factors):
+        row = [f"{f:g}x"]
+        for points in curves.values():
+            p = points[i]
+            row += [
+                str(p.units_per_day),
+                "-" if p.p1_share is None else f"{p.p1_share:.3f}",
+                "-" if p.proactive_share is None else f"{p.proactive_share:.3f}",
+                f"{p.cells_meeting}/{p.cells}",
+            ]
+        table.add_row(*row)
+    emit(c, data, table)
