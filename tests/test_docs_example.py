@@ -1,4 +1,4 @@
-"""The worked example of docs/importing.md does what the page says."""
+"""The worked examples of docs/ and the README do what the pages say."""
 
 from __future__ import annotations
 
@@ -44,3 +44,13 @@ def test_springfield_example(tmp_path: Path) -> None:
     assert 41.87 < rows["24-000101"]["latitude"] < 41.90
     again = json.loads(CliRunner().invoke(app, args).stdout)
     assert (again["inserted"], again["duplicates"]) == (0, 4)
+
+
+def test_hypercube_example_gives_larson_and_odonis_workloads() -> None:
+    """docs/examples/hypercube-three-units.yaml, as the README runs it: exact workloads
+    0.5574, 0.4734, 0.4693 (Larson & Odoni, Urban Operations Research, chapter 5)."""
+    args = ["response", "hypercube", str(EXAMPLES / "hypercube-three-units.yaml")]
+    result = CliRunner().invoke(app, [*args, "--method", "exact", "--json"])
+    assert result.exit_code == 0, result.output
+    units = json.loads(result.stdout)["units"]
+    assert [round(u["workload"], 4) for u in units] == [0.5574, 0.4734, 0.4693]
