@@ -130,3 +130,7 @@ def test_erlang_c_api_reproduces_the_published_case(
     assert "target_sl needs target_s" in bad.text
     none = client.get("/api/response/erlang-c", params={"target_sl": ""})
     assert none.status_code == 422
+    huge = {"calls": "1000000", "interval_min": "1", "handle_min": "1440"}
+    too_big = client.get("/api/response/erlang-c", params=huge)
+    assert too_big.status_code == 422
+    assert "offered load above 100,000 erlangs" in too_big.text

@@ -253,3 +253,11 @@ def test_erlang_staffing_needed_servers_and_the_curve_around_them() -> None:
     assert not at_twelve.table[0].stable  # 10 servers < 10 erlangs offered
     with pytest.raises(ValueError, match="give servers, or a target"):
         erlang_staffing(rate, 3.0, StaffingTargets())
+
+
+def test_min_servers_refuses_a_load_beyond_any_fleet_at_once() -> None:
+    """1,000,000 calls a minute of a day each: refused before counting servers up."""
+    from smart_policing.response.erlang import min_servers
+
+    with pytest.raises(ValueError, match="needs more than 1,000,000 servers"):
+        min_servers(1_000_000, 1440, max_p_wait=0.5)

@@ -346,6 +346,10 @@ def min_servers(
         raise ValueError(f"max_p_wait must be in (0, 1], got {max_p_wait!r}")
     load = rate * handle
     start = max(1, math.floor(load) + 1)
+    if start > _MAX_SERVERS:
+        raise ValueError(
+            f"offered load {load:.6g} erlangs needs more than {_MAX_SERVERS:,} servers"
+        )
     for c, b in _b_sequence(load):
         if c < start:
             continue

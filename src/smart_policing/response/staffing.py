@@ -116,6 +116,8 @@ class Workload:
     """One replication's calls for patrol (after any diversion) and their shifts."""
 
     replication: int
+    seed: int
+    """The run's seed: calls came from its stream 0, the engine draws from stream 1."""
     calls: CallTable
     shift: I64
     diverted: int
@@ -168,7 +170,7 @@ def draw_workloads(
         shift = call_shifts(
             calls.received_min, start=prepared.start, timezone=s.timezone, shifts=s.shifts
         )
-        out.append(Workload(r, calls, shift, diverted))
+        out.append(Workload(r, base, calls, shift, diverted))
     return out
 
 
@@ -276,7 +278,9 @@ def check_staffing(
     committed = np.zeros(n_d * n_s)
     on_duty = np.zeros(n_d * n_s)
     for work in workloads:
-        _, _, run, _ = simulate_replication(p, work.replication, calls=work.calls, fleet=fleet)
+        _, _, run, _ = simulate_replication(
+            p, work.replication, seed=work.seed, calls=work.calls, fleet=fleet
+        )
         got = _measure(p, work, fleet, run)
         reached += got[0]
         ok += got[1]

@@ -276,6 +276,8 @@ def response_page(
 
 # ---------------------------------------------------------------- staffing calculator
 
+MAX_ERLANGS = 100_000
+"""Largest offered load the calculator takes (a city's whole fleet is in the thousands)."""
 Positive = Annotated[float, Field(gt=0, le=1_000_000)]
 Share = Annotated[float, Field(gt=0, lt=1)]
 
@@ -320,6 +322,10 @@ def erlang_query(
     """The calculator's inputs; 422 when a service-level target lacks its time."""
     if target_sl is not None and target_s is None:
         raise HTTPException(422, "target_sl needs target_s (the answer-time target in seconds)")
+    if calls / interval_min * handle_min > MAX_ERLANGS:
+        raise HTTPException(
+            422, f"offered load above {MAX_ERLANGS:,} erlangs (calls / interval_min x handle_min)"
+        )
     if servers is None and target_sl is None and max_wait_s is None and max_p_wait is None:
         raise HTTPException(
             422, "give servers, or a target: target_sl (with target_s), max_wait_s, max_p_wait"

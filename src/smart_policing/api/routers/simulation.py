@@ -77,9 +77,9 @@ class SimulateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     scenario: str = Field(default="synthetic-city", max_length=80)
-    replications: int | None = Field(default=None, ge=1, le=50)
+    replications: int | None = Field(default=None, ge=1, le=20)
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
-    horizon_days: float | None = Field(default=None, gt=1, le=120)
+    horizon_days: float | None = Field(default=None, gt=1, le=60)
     staffing: dict[str, tuple[int, ...]] | None = Field(
         default=None, description="units on duty per district, one number per shift"
     )
@@ -92,8 +92,8 @@ class StaffingRequest(BaseModel):
 
     scenario: str = Field(default="synthetic-city", max_length=80)
     pack: str | None = Field(default=None, max_length=80)
-    replications: int = Field(default=2, ge=1, le=10)
-    min_units: int = Field(default=1, ge=0, le=50)
+    replications: int = Field(default=1, ge=1, le=3)
+    min_units: int = Field(default=1, ge=0, le=20)
 
 
 @router.get("/api/response/scenarios", tags=["response"])
