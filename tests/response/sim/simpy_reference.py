@@ -26,6 +26,13 @@ so that sums like ``now + (t - now)`` are exact). Proactive draws come from Pyth
 ``random`` seeded from ``rng``, so with proactive activity on the two agree only in
 distribution.
 
+The engine's two options are modelled too: speed by priority (a travel time per
+priority) and pre-emption (``preempt_priority``): a call of priority ``<= P`` that finds
+no free unit interrupts (``Process.interrupt``, SimPy's idiom for pre-emption) the
+process of the nearest unit of its district on scene at a lower-priority call; that
+call goes back to its queue with the remaining on-scene time, and a ``requeued``
+process makes it eligible for backup after ``backup_after_min``.
+
 Dev-only (SimPy is a dev dependency), so it lives in the tests.
 """
 
@@ -63,7 +70,18 @@ class SimpyDispatch:
         self.rules = rules
         self.n_districts = n_districts
         self.random = random.Random(int(rng.integers(2**63)))
-        self.min_per_m = rules.circuity / (rules.speed_kmh * 1000.0 / 60.0)
+        factors = rules.priority_speed_factor
+        top = max([len(factors), *calls.priority.tolist()])
+        self.min_per_m = [
+            rules.circuity
+            / (
+                rules.speed_kmh
+                * (factors[p - 1] if 1 <= p <= len(factors) else 1.0)
+                * 1000.0
+                / 60.0
+            )
+            for p in range(top + 1)
+        ]
         nu = len(fleet.district)
         nc = len(calls.arrival_min)
         self.ux = fleet.home_x_m.tolist()
@@ -88,6 +106,12 @@ class SimpyDispatch:
         self.proactive = [0.0] * nu
         self.overtime = [0.0] * nu
         self.handled = [0] * nu
+        self.preempted = [0] * len(self.cons)
+        # pre-emption: units on scene per district -> (call, dispatched at, clears at)
+        self.on_scene_units: list[dict[int, tuple[int, float, float]]] = [
+            {} for _ in range(n_districts)
+        ]
+        self.procs: dict[int, simpy.Process] = {}
 
     # -- decisions -------------------------------------------------------------------
 
@@ -133,6 +157,48 @@ class SimpyDispatch:
                 heapq.heappop(q)
         return -1
 
+    def preemptable(self, i: int) -> int:
+        """Nearest unit of call ``i``'s district on scene at a call it may pre-empt (-1)."""
+        p = self.rules.preempt_priority
+        x, y = self.cx[i], self.cy[i]
+        best: tuple[float, int] | None = None
+        for u, (j, _, _) in self.on_scene_units[self.cdist[i]].items():
+            if self.cprio[j] <= p or self.env.now >= self.uend[u]:
+                continue
+            dx = self.cx[j] - x  # the unit is at its call's scene
+            dy = self.cy[j] - y
+            key = (dx * dx + dy * dy, u)
+            if best is None or key < best:
+                best = key
+        return -1 if best is None else best[1]
+
+    def preempt(self, u: int, i: int) -> None:
+        """Call ``i`` takes unit ``u`` off its call ``j``, which goes back to its queue."""
+        now = self.env.now
+        j, t0, clear = self.on_scene_units[self.udist[u]].pop(u)
+        self.committed[u] += now - t0
+        self.handled[u] += 1
+        self.cons[j] = clear - now
+        self.preempted[j] += 1
+        was = self.left[j]
+        self.left[j] += 1
+        self.record_dispatch(u, i)
+        self.procs[u].interrupt(i)
+        if not was:
+            heapq.heappush(self.queue[self.cdist[j]], (self.cprio[j], j))
+            if self.rules.backup_after_min is not None:
+                self.env.process(self.requeued(j))
+
+    def backup_now(self, i: int) -> None:
+        """Call ``i`` has waited ``backup_after_min``: units of any district may go."""
+        while self.left[i] > 0:
+            u = self.nearest(i, list(range(self.n_districts)))
+            if u < 0:
+                break
+            self.assign(u, i)
+        if self.left[i] > 0:
+            heapq.heappush(self.eligible, (self.cprio[i], i))
+
     # -- processes -------------------------------------------------------------------
 
     def arrivals(self) -> Generator[simpy.Event, Any, None]:
@@ -148,7 +214,7 @@ class SimpyDispatch:
         for u in np.argsort(starts, kind="stable").tolist():
             if starts[u] > env.now:
                 yield env.timeout(starts[u] - env.now)
-            env.process(self.unit(u))
+            self.procs[u] = env.process(self.unit(u))
 
     def call(self, i: int) -> Generator[simpy.Event, Any, None]:
         env = self.env
@@ -158,19 +224,26 @@ class SimpyDispatch:
             if u < 0:
                 break
             self.assign(u, i)
+        if self.cprio[i] <= self.rules.preempt_priority:
+            while self.left[i] > 0:
+                u = self.preemptable(i)
+                if u < 0:
+                    break
+                self.preempt(u, i)
         if self.left[i] == 0:
             return
         heapq.heappush(self.queue[d], (self.cprio[i], i))
         if self.rules.backup_after_min is None:
             return
         yield env.timeout(self.rules.backup_after_min)
-        while self.left[i] > 0:
-            u = self.nearest(i, list(range(self.n_districts)))
-            if u < 0:
-                break
-            self.assign(u, i)
-        if self.left[i] > 0:
-            heapq.heappush(self.eligible, (self.cprio[i], i))
+        self.backup_now(i)
+
+    def requeued(self, j: int) -> Generator[simpy.Event, Any, None]:
+        """An interrupted call waits again: eligible for backup after the usual wait."""
+        assert self.rules.backup_after_min is not None
+        yield self.env.timeout(self.rules.backup_after_min)
+        if self.left[j] > 0:
+            self.backup_now(j)
 
     def idle(self, u: int, off: simpy.Event) -> Generator[simpy.Event, Any, int]:
         """Wait free until dispatched (returns the call) or off duty (returns -1)."""
@@ -210,20 +283,31 @@ class SimpyDispatch:
             return
         off = env.timeout(end - env.now)
         turnout = self.rules.turnout_min
+        on_scene = self.on_scene_units[self.udist[u]]
+        taken = -1  # a call that pre-empted this unit
         while True:
-            i = self.take_waiting(u)
+            i = taken if taken >= 0 else self.take_waiting(u)
+            taken = -1
             if i < 0:
                 i = yield from self.idle(u, off)
                 if i < 0:
                     return
             t0 = env.now
+            work = self.cons[i]  # read at dispatch, as the engine does
             dx = self.ux[u] - self.cx[i]
             dy = self.uy[u] - self.cy[i]
-            travel = math.sqrt(dx * dx + dy * dy) * self.min_per_m + turnout
+            travel = math.sqrt(dx * dx + dy * dy) * self.min_per_m[self.cprio[i]] + turnout
             yield env.timeout(travel)
             if not env.now >= self.on_scene[i]:  # first arrival (NaN compares false)
                 self.on_scene[i] = env.now
-            yield env.timeout(self.cons[i])
+            on_scene[u] = (i, t0, env.now + work)
+            try:
+                yield env.timeout(work)
+            except simpy.Interrupt as stop:  # pre-empted: ``preempt`` did the accounting
+                self.ux[u], self.uy[u] = self.cx[i], self.cy[i]
+                taken = int(stop.cause)
+                continue
+            on_scene.pop(u, None)
             self.left[i] = 0  # cleared: requests still outstanding are cancelled
             self.ux[u], self.uy[u] = self.cx[i], self.cy[i]
             self.handled[u] += 1
@@ -255,6 +339,7 @@ class SimpyDispatch:
             overtime_min=np.array(self.overtime),
             calls_handled=np.array(self.handled, dtype=np.int64),
             events=n,
+            preempted=np.array(self.preempted, dtype=np.int64),
         )
 
 

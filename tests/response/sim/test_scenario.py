@@ -126,6 +126,41 @@ def test_errors_name_line_and_field(tmp_path: Path, change: tuple[str, str], exp
     assert expected in message
 
 
+DISPATCH = """dispatch:
+  priority_speed_factor: [1.6, 1.0, 0.9]
+  preempt_priority: 1
+"""
+
+
+def test_dispatch_options_reach_the_engine_rules(tmp_path: Path) -> None:
+    """The two optional rules: off by default, passed to ``DispatchRules`` when set."""
+    from smart_policing.response.sim.engine import DispatchRules
+    from smart_policing.response.sim.replicate import dispatch_rules
+
+    plain = load_scenario(write(tmp_path, MINIMAL))
+    assert dispatch_rules(plain) == DispatchRules()
+    s = load_scenario(write(tmp_path, MINIMAL + DISPATCH))
+    rules = dispatch_rules(s)
+    assert rules.priority_speed_factor == (1.6, 1.0, 0.9)
+    assert rules.preempt_priority == 1
+    assert rules == DispatchRules(priority_speed_factor=(1.6, 1.0, 0.9), preempt_priority=1)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("[1.6, 1.0, 0.9]", "[1.6, 0, 0.9]"), "line 31, field 'dispatch.priority_speed_factor.1'"),
+        (("[1.6, 1.0, 0.9]", "fast"), "field 'dispatch.priority_speed_factor'"),
+        (("preempt_priority: 1", "preempt_priority: -1"), "field 'dispatch.preempt_priority'"),
+    ],
+)
+def test_dispatch_option_errors_name_the_field(
+    tmp_path: Path, change: tuple[str, str], expected: str
+) -> None:
+    old, new = change
+    assert expected in problems(tmp_path, MINIMAL + DISPATCH.replace(old, new))
+
+
 def test_missing_staffing_row_and_on_scene_without_calibration(tmp_path: Path) -> None:
     text = MINIMAL.replace("  B: [3, 2]\n", "").replace(
         "       on_scene: {kind: fixed, value: 30}}", "       }"

@@ -37,6 +37,35 @@ Dispatch policy (the interface shared with the scenario layer; ``docs/response.m
    ``[start_min, end_min)``); a unit busy at ``end_min`` finishes its call, and the part
    after ``end_min`` is counted as overtime. Proactive work ends at ``end_min``.
 
+Two options, off by default (the defaults reproduce the policy above exactly):
+
+7. **Pre-emption** (``preempt_priority = P > 0``): a call of priority ``<= P`` that, on
+   arrival, still needs a unit after taking the available ones of its district takes the
+   nearest unit of its district that is **on scene** (arrived, not yet cleared) at a call
+   of priority ``> P`` and still on duty (before its ``end_min``), one per unit still
+   needed. Real dispatch guidelines say so: the most urgent calls go to "the nearest
+   police unit - regardless of current assignment", the beat officer "reassigned" if
+   need be (e.g. Sherman, TX, Police "Priority Call" guideline; Stanislaus County, CA,
+   911 "How we prioritize calls": an officer on a report call "preempted to respond to
+   an assault"). In queueing terms it is a pre-emptive-resume priority discipline
+   (Kleinrock, *Queueing Systems*, vol. 2, 1976, ch. 3) of the classes ``<= P`` over
+   the others. Units still travelling are not diverted (a simplification: the engine
+   does not track a unit's position between two points; travel takes minutes against
+   half an hour or more on scene). The interrupted call goes back to its district's
+   queue at its original place (its priority and arrival order) needing one more unit;
+   the next unit sent to it works the **remaining** on-scene time of the interrupted
+   one, and it becomes eligible for backup ``backup_after_min`` after the interruption
+   (at equal times after the pre-empting call). The interrupted unit's time on it until
+   then counts as committed; the call's first dispatch and arrival stand (it was
+   reached). Units on calls of priority ``<= P`` are never taken, so a pre-empting call
+   keeps its unit (no bouncing between emergencies); a re-queued call can be
+   interrupted again once it is served. Pre-emption is tried only when the call
+   arrives: a call of priority ``<= P`` that finds no unit to take waits in the queue
+   like any other.
+8. **Speed by priority** (``priority_speed_factor``): the travel of a unit sent to a
+   priority-``p`` call is ``distance x circuity / (speed x factor[p])`` + turnout
+   (emergency driving with lights and sirens; turnout is not changed).
+
 Events at equal times run in the order of :class:`~.kernel.EventKind` (see there), then
 in the order they were scheduled; with stream events (tours, calls) in input order.
 
@@ -83,7 +112,7 @@ import heapq
 import math
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -176,6 +205,16 @@ class DispatchRules:
     proactive_yields_to_priority : int
         A unit busy with proactive work is dispatchable to calls with priority ``<=`` this
         (the activity is cut short); calls of lower priority wait for it to finish.
+    priority_speed_factor : tuple of float
+        Factor on ``speed_kmh`` for calls of priority 1, 2, ... (element ``p - 1`` for
+        priority ``p``; each > 0); priorities beyond the tuple (and priority 0) drive at
+        ``speed_kmh``. Default ``()``: one speed for every priority. (An addition to the
+        shared interface, optional.)
+    preempt_priority : int
+        Pre-emption: a call of priority ``<=`` this that finds no available unit in its
+        district takes the nearest unit of its district **on scene** at a call of
+        priority ``>`` this (see the module docstring, rule 7). Default 0: never. (An
+        addition to the shared interface, optional.)
     """
 
     speed_kmh: float = 40.0
@@ -185,6 +224,8 @@ class DispatchRules:
     proactive_rate_per_hour: float = 0.0
     proactive_mean_min: float = 20.0
     proactive_yields_to_priority: int = 99
+    priority_speed_factor: tuple[float, ...] = ()
+    preempt_priority: int = 0
 
     def __post_init__(self) -> None:
         problems = []
@@ -202,6 +243,24 @@ class DispatchRules:
             problems.append(f"proactive_rate_per_hour must be >= 0, got {r}")
         if not (self.proactive_mean_min > 0 and math.isfinite(self.proactive_mean_min)):
             problems.append(f"proactive_mean_min must be > 0, got {self.proactive_mean_min}")
+        try:
+            factors = tuple(float(f) for f in self.priority_speed_factor)
+        except (TypeError, ValueError):
+            factors = ()
+            problems.append(
+                "priority_speed_factor must be a sequence of numbers, "
+                f"got {self.priority_speed_factor!r}"
+            )
+        object.__setattr__(self, "priority_speed_factor", factors)
+        for p, f in enumerate(factors, start=1):
+            if not (f > 0 and math.isfinite(f)):
+                problems.append(
+                    f"priority_speed_factor for priority {p} must be a positive number, got {f}"
+                )
+        if not (isinstance(self.preempt_priority, int) and self.preempt_priority >= 0):
+            problems.append(
+                f"preempt_priority must be an integer >= 0, got {self.preempt_priority}"
+            )
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -212,7 +271,9 @@ class TraceEvent(NamedTuple):
     ``what`` is one of ``on_duty``, ``off_duty``, ``call`` (arrival), ``queued``,
     ``eligible`` (a waiting call reaches ``backup_after_min``), ``dispatch``, ``clear``,
     ``cancelled`` (units still requested when one of the call's units clears it),
-    ``proactive``, ``proactive_end``, ``proactive_cut`` (a call interrupts it).
+    ``proactive``, ``proactive_end``, ``proactive_cut`` (a call interrupts it),
+    ``preempted`` (``unit`` is taken off call ``call`` by a higher-priority call; the
+    ``dispatch`` line of that call and a ``queued`` line of the interrupted one follow).
     ``call`` and ``unit`` are indexes (-1 when not applicable); ``on_scene_min`` is the
     arrival time on scene for ``dispatch`` lines, ``None`` otherwise.
     """
@@ -253,6 +314,10 @@ class SimRun:
     event_log : tuple of TraceEvent
         The event log when ``simulate(..., trace=True)``, else empty. (An addition to
         the shared interface: optional, defaults to empty.)
+    preempted : int64 array
+        Per call: how many times one of its units was taken off it by a higher-priority
+        call (rule 7; all zero without pre-emption). Empty when the producer does not
+        count pre-emptions. (An addition to the shared interface: optional.)
     """
 
     dispatch_min: NDArray[np.float64]
@@ -265,6 +330,12 @@ class SimRun:
     calls_handled: NDArray[np.int64]
     events: int
     event_log: tuple[TraceEvent, ...] = ()
+    preempted: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    @property
+    def preemptions(self) -> int:
+        """Pre-emptions in the run (the sum of :attr:`preempted`)."""
+        return int(self.preempted.sum())
 
 
 def _check_inputs(fleet: Fleet, calls: CallStream, n_districts: int) -> None:
@@ -400,7 +471,16 @@ def simulate(
     k_BACKUP = int(EventKind.BACKUP)
     k_WAKE = int(EventKind.PROACTIVE_END)
 
-    min_per_m = rules.circuity / (rules.speed_kmh * 1000.0 / 60.0)
+    # minutes per metre of straight line, by call priority (speed x the priority's factor)
+    factors = rules.priority_speed_factor
+    top = max(len(factors), int(calls.priority.max()) if nc else 0)
+    mpm: list[float] = [
+        rules.circuity
+        / (rules.speed_kmh * (factors[p - 1] if 1 <= p <= len(factors) else 1.0) * 1000.0 / 60.0)
+        for p in range(top + 1)
+    ]
+    preempt = int(rules.preempt_priority)
+    preempt_on = preempt > 0
     turnout = float(rules.turnout_min)
     backup_after = rules.backup_after_min
     yields = int(rules.proactive_yields_to_priority)
@@ -419,6 +499,10 @@ def simulate(
     utoken = [0] * nu  # seq of the unit's pending wake-up event (0: none)
     ulogged = [nan] * nu  # start of the activity last logged as started (trace only)
     ucall = [-1] * nu
+    ustart = [0.0] * nu  # when the unit was dispatched to its current call
+    ueta = [0.0] * nu  # ... arrives on scene
+    uclear = [0.0] * nu  # ... clears it
+    useq = [0] * nu  # seq of its CLEAR event (an older one is stale: pre-empted)
     committed = array("d", [0.0]) * nu
     proactive = array("d", [0.0]) * nu
     overtime = array("d", [0.0]) * nu
@@ -430,7 +514,9 @@ def simulate(
     cdist: list[int] = calls.district.astype(np.int64).tolist()
     cprio: list[int] = calls.priority.astype(np.int64).tolist()
     left: list[int] = calls.units_needed.astype(np.int64).tolist()  # units still to send
+    # on-scene time of the next unit sent (the remaining time after a pre-emption)
     cons: list[float] = calls.on_scene_min.astype(np.float64).tolist()
+    npre = array("q", [0]) * nc  # pre-emptions per call
     # outputs as C arrays: compact, and handed to NumPy without a copy
     disp = array("d", [nan]) * nc
     onscene = array("d", [nan]) * nc
@@ -440,6 +526,7 @@ def simulate(
     avail: list[list[int]] = [[] for _ in range(n_districts)]  # available units
     queues: list[list[int]] = [[] for _ in range(n_districts)]  # keys prio * nc + call
     eligible: list[int] = []  # keys of calls past backup_after_min, all districts
+    busy: list[set[int]] = [set() for _ in range(n_districts)]  # on calls (pre-emption only)
     keybase = max(nc, 1)
     log: list[TraceEvent] = []
 
@@ -499,7 +586,7 @@ def simulate(
         utoken[u] = 0
         ustate[u] = 3
         ucall[u] = i
-        travel = sqrt(d2) * min_per_m + turnout
+        travel = sqrt(d2) * mpm[cprio[i]] + turnout
         eta = t + travel
         clear = eta + cons[i]
         ux[u] = cx[i]
@@ -511,14 +598,15 @@ def simulate(
             backup_flag[i] = udist[u] != cdist[i]
         elif eta < onscene[i]:
             onscene[i] = eta
-        end = uend[u]
-        if clear <= end:
-            committed[u] += clear - t
-        else:
-            committed[u] += end - t
-            overtime[u] += clear - end
+        ustart[u] = t
+        ueta[u] = eta
+        uclear[u] = clear
         handled[u] += 1
-        push(heap, (clear, k_CLEAR, next_seq(), u))
+        seq = next_seq()
+        useq[u] = seq
+        push(heap, (clear, k_CLEAR, seq, u))
+        if preempt_on:
+            busy[udist[u]].add(u)
         if trace:
             log.append(TraceEvent(t, "dispatch", i, u, eta))
 
@@ -576,6 +664,50 @@ def simulate(
                     bu = v
         return bu, best
 
+    def preemptable(i: int, t: float) -> tuple[int, float]:
+        """Nearest unit of call ``i``'s district on scene at a call of priority above
+        ``preempt`` and on duty at ``t`` (-1 if none), with its squared distance."""
+        x = cx[i]
+        y = cy[i]
+        best = inf
+        bu = -1
+        for v in busy[cdist[i]]:
+            if ueta[v] > t or t >= uend[v] or cprio[ucall[v]] <= preempt:
+                continue
+            dx = ux[v] - x
+            dy = uy[v] - y
+            d2 = dx * dx + dy * dy
+            if d2 < best or (d2 == best and v < bu):
+                best = d2
+                bu = v
+        return bu, best
+
+    def take_over(v: int, i: int, t: float, d2: float) -> int:
+        """Call ``i`` takes unit ``v`` off its call, which goes back to its queue.
+
+        Returns that call when it needs a backup timer (it was not waiting already),
+        else -1: the caller schedules it after call ``i``'s own, so at equal times the
+        pre-empting call is eligible for backup first."""
+        j = ucall[v]
+        committed[v] += t - ustart[v]  # on duty at t: no overtime yet
+        cons[j] = uclear[v] - t  # what the next unit sent to ``j`` still has to do
+        npre[j] += 1
+        was = left[j]
+        left[j] = was + 1
+        if trace:
+            log.append(TraceEvent(t, "preempted", j, v))
+        dispatch(v, i, t, d2)  # a new CLEAR: the old one is stale
+        if trace:
+            log.append(TraceEvent(t, "queued", j, -1))
+        if proactive_on and cprio[j] > yields:
+            av = avail[cdist[j]]
+            if av:
+                wake_at_activity_ends(av)
+        if was:  # already waiting for another of its units
+            return -1
+        push(queues[cdist[j]], cprio[j] * keybase + j)
+        return j
+
     for t, kind, seq, p in kernel.events():
         if kind == k_CALL:
             i = p
@@ -607,6 +739,18 @@ def simulate(
                     dispatch(bu, i, t, best)
                     if not av:
                         break
+            requeued: list[int] | None = None
+            if need and cprio[i] <= preempt:
+                requeued = []
+                while need:
+                    bu, best = preemptable(i, t)
+                    if bu < 0:
+                        break
+                    need -= 1
+                    left[i] = need
+                    j = take_over(bu, i, t, best)
+                    if j >= 0:
+                        requeued.append(j)
             if need:
                 push(queues[cdist[i]], cprio[i] * keybase + i)
                 if backup_after is not None:
@@ -615,9 +759,23 @@ def simulate(
                     log.append(TraceEvent(t, "queued", i, -1))
                 if strict and av:
                     wake_at_activity_ends(av)
+            if requeued and backup_after is not None:
+                for j in requeued:
+                    push(heap, (t + backup_after, k_BACKUP, next_seq(), j))
         elif kind == k_CLEAR:
             u = p
+            if seq != useq[u]:
+                continue  # stale: the unit was taken off this call (pre-emption)
             i = ucall[u]
+            t0 = ustart[u]
+            end = uend[u]
+            if t <= end:
+                committed[u] += t - t0
+            else:
+                committed[u] += end - t0
+                overtime[u] += t - end
+            if preempt_on:
+                busy[udist[u]].remove(u)
             if trace:
                 log.append(TraceEvent(t, "clear", i, u))
             if left[i]:  # units still requested for a call now cleared: cancelled
@@ -690,4 +848,5 @@ def simulate(
         calls_handled=np.frombuffer(handled, dtype=np.int64),
         events=kernel.handed_out,
         event_log=tuple(log),
+        preempted=np.frombuffer(npre, dtype=np.int64),
     )

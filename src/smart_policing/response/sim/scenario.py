@@ -412,7 +412,11 @@ class DispatchSpec(_Strict):
     proactive_rate_per_hour: an idle unit starts officer-initiated activity at this
     Poisson rate (per hour); proactive_mean_min: mean duration (minutes, exponential);
     proactive_yields_to_priority: calls of this priority or higher (smaller number)
-    interrupt proactive work.
+    interrupt proactive work; priority_speed_factor: factor on speed_kmh for calls of
+    priority 1, 2, ... (``[1.6]``: priority-1 units drive 1.6 times as fast; priorities
+    not listed keep speed_kmh); preempt_priority: calls of this priority or higher that
+    find no free unit in their district take the nearest unit of the district on scene
+    at a lower-priority call, which goes back to the queue (0: never).
     """
 
     speed_kmh: float = Field(default=40.0, gt=0.0, le=200.0)
@@ -422,6 +426,10 @@ class DispatchSpec(_Strict):
     proactive_rate_per_hour: float = Field(default=0.0, ge=0.0)
     proactive_mean_min: float = Field(default=20.0, gt=0.0)
     proactive_yields_to_priority: int = Field(default=99, ge=0)
+    priority_speed_factor: tuple[Annotated[float, Field(gt=0.0, le=5.0)], ...] = Field(
+        default=(), max_length=20
+    )
+    preempt_priority: int = Field(default=0, ge=0)
 
 
 class OfficerTime(_Strict):
