@@ -10,6 +10,8 @@ exit status 2 for unusable input.
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any, Protocol, runtime_checkable
 
 import typer
@@ -19,7 +21,21 @@ from sqlalchemy import Engine
 
 from smart_policing.settings import Settings
 
-__all__ = ["JsonOpt", "RootContext", "emit", "err", "fail", "out", "root_context"]
+__all__ = [
+    "CallFormatOpt",
+    "CallsFileArg",
+    "EndDateOpt",
+    "FromDbOpt",
+    "JsonOpt",
+    "RootContext",
+    "StartDateOpt",
+    "emit",
+    "err",
+    "fail",
+    "out",
+    "parse_day",
+    "root_context",
+]
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console()
@@ -59,4 +75,30 @@ def fail(message: str) -> typer.Exit:
 
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print machine-readable JSON (as the global --json).")
+]
+
+
+def parse_day(value: str | None, option: str) -> date | None:
+    """A ``YYYY-MM-DD`` option value as a date (``None`` stays ``None``); exit 2 naming
+    the option otherwise."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise fail(f"{option} {value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+# options shared by the commands that read calls from a CAD file or from the store
+CallsFileArg = Annotated[
+    Path | None, typer.Argument(help="CAD export (plain or gzip CSV).", show_default=False)
+]
+CallFormatOpt = Annotated[str, typer.Option("--format", help="Built-in call format of FILE.")]
+FromDbOpt = Annotated[bool, typer.Option("--from-db", help="Read the stored calls instead.")]
+StartDateOpt = Annotated[
+    datetime | None, typer.Option("--start", formats=["%Y-%m-%d"], help="First local date.")
+]
+EndDateOpt = Annotated[
+    datetime | None,
+    typer.Option("--end", formats=["%Y-%m-%d"], help="Last local date, inclusive."),
 ]

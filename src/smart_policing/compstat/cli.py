@@ -17,7 +17,6 @@ context.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -25,7 +24,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from smart_policing.cli_support import JsonOpt, err
+from smart_policing.cli_support import JsonOpt, err, parse_day
 from smart_policing.cli_support import RootContext as RootContext
 from smart_policing.cli_support import emit as _emit
 from smart_policing.cli_support import fail as _fail
@@ -49,15 +48,6 @@ compstat_app.add_typer(population_app, name="population")
 
 
 CityOpt = Annotated[str, typer.Option("--city", help="City (its group and population files).")]
-
-
-def _day(value: str | None, name: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise _fail(f"{name} {value!r} is not a date (YYYY-MM-DD)") from exc
 
 
 @compstat_app.callback(invoke_without_command=True)
@@ -105,8 +95,8 @@ def compstat_cmd(
     try:
         query = CompstatQuery(
             city=city or (groups.city if groups else "baltimore"),
-            start=_day(start, "--start"),
-            end=_day(end, "--end"),
+            start=parse_day(start, "--start"),
+            end=parse_day(end, "--end"),
             district=tuple(district) if district else None,
             groups=tuple(group) if group else None,
         )

@@ -38,7 +38,16 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from smart_policing.cli_support import JsonOpt, err, out
+from smart_policing.cli_support import (
+    CallFormatOpt,
+    CallsFileArg,
+    EndDateOpt,
+    FromDbOpt,
+    JsonOpt,
+    StartDateOpt,
+    err,
+    out,
+)
 from smart_policing.cli_support import fail as _fail
 from smart_policing.cli_support import root_context as _root
 from smart_policing.data.mapping import BUILTIN_FORMATS
@@ -307,21 +316,11 @@ def _staffing(path: Path | None) -> Staffing | None:
 @response_app.command("report")
 def report_cmd(
     ctx: typer.Context,
-    file: Annotated[
-        Path | None, typer.Argument(help="CAD export (plain or gzip CSV).", show_default=False)
-    ] = None,
-    format_name: Annotated[
-        str, typer.Option("--format", help="Built-in call format of FILE.")
-    ] = "cad",
-    from_db: Annotated[bool, typer.Option("--from-db", help="Measure the stored calls.")] = False,
-    start: Annotated[
-        datetime | None,
-        typer.Option("--start", formats=["%Y-%m-%d"], help="First local date."),
-    ] = None,
-    end: Annotated[
-        datetime | None,
-        typer.Option("--end", formats=["%Y-%m-%d"], help="Last local date, inclusive."),
-    ] = None,
+    file: CallsFileArg = None,
+    format_name: CallFormatOpt = "cad",
+    from_db: FromDbOpt = False,
+    start: StartDateOpt = None,
+    end: EndDateOpt = None,
     by: Annotated[
         list[str] | None,
         typer.Option("--by", help=f"Breakdown to print (repeat): {', '.join(DIMENSIONS)}."),

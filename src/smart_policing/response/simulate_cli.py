@@ -16,7 +16,6 @@ file, line and field) or an unreadable file it names.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +23,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
-from smart_policing.cli_support import JsonOpt, emit, err, fail, root_context
+from smart_policing.cli_support import JsonOpt, emit, err, fail, parse_day, root_context
 from smart_policing.data.reader import UnusableFileError
 from smart_policing.datafiles import DataFileError
 from smart_policing.response.sim.replicate import (
@@ -41,12 +40,14 @@ from smart_policing.response.sim.scenario import (
     load_scenario,
 )
 
-__all__ = ["fmt_estimate", "result_tables", "simulate_app", "simulate_cmd"]
+__all__ = ["fmt_estimate", "result_tables", "scenario_arg", "simulate_app", "simulate_cmd"]
 
 simulate_app = typer.Typer(help="Run a dispatch-simulation scenario (docs/response.md).")
 
 
-def _scenario(value: str) -> Scenario:
+def scenario_arg(value: str) -> Scenario:
+    """``--scenario``: a scenario file or a shipped scenario's name; exit 2 naming the
+    file, line and field of an invalid one."""
     path = Path(value)
     if not path.exists() and value in builtin_scenarios():
         path = builtin_scenarios()[value]
@@ -57,15 +58,6 @@ def _scenario(value: str) -> Scenario:
         return load_scenario(path)
     except DataFileError as exc:
         raise fail(f"invalid scenario file:\n{exc}") from exc
-
-
-def _day(value: str | None, name: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise fail(f"{name} {value!r} is not a date (YYYY-MM-DD)") from exc
 
 
 @simulate_app.callback(invoke_without_command=True)
@@ -95,7 +87,7 @@ def simulate_cmd(
     if ctx.invoked_subcommand is not None:
         return
     c = root_context(ctx, as_json)
-    s = _scenario(scenario)
+    s = scenario_arg(scenario)
     frame = None
     stored = isinstance(s.calls, ReplayCalls) and s.calls.file is None
     if (start is not None or end is not None) and not stored:
@@ -105,8 +97,8 @@ def simulate_cmd(
 
         frame = load_calls(
             c.engine(),
-            start=_day(start, "--start"),
-            end=_day(end, "--end"),
+            start=parse_day(start, "--start"),
+            end=parse_day(end, "--end"),
             timezone=s.timezone,
         )
         if frame.height == 0:

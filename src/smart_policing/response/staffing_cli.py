@@ -46,7 +46,7 @@ from smart_policing.data.reader import UnusableFileError
 from smart_policing.datafiles import DataFileError
 from smart_policing.response.cli import response_app
 from smart_policing.response.sim.replicate import PreparedScenario, prepare_scenario
-from smart_policing.response.sim.scenario import builtin_scenarios, load_scenario
+from smart_policing.response.simulate_cli import scenario_arg
 from smart_policing.response.staffing import (
     CurvePoint,
     StaffingComparison,
@@ -83,14 +83,8 @@ def _pack(value: str) -> Pack:
 
 
 def _prepared(value: str) -> PreparedScenario:
-    path = Path(value)
-    if not path.exists() and value in builtin_scenarios():
-        path = builtin_scenarios()[value]
-    if not path.exists():
-        known = ", ".join(sorted(builtin_scenarios()))
-        raise fail(f"--scenario {value}: no such scenario file (shipped scenarios: {known})")
     try:
-        return prepare_scenario(load_scenario(path))
+        return prepare_scenario(scenario_arg(value))
     except (DataFileError, UnusableFileError, ValueError) as exc:
         raise fail(f"--scenario {value}: {exc}") from exc
 

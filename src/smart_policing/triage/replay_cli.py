@@ -26,7 +26,6 @@ invalid pack, map or availability file), with a message naming the file.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,6 +35,13 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from smart_policing.cli_support import (
+    CallFormatOpt,
+    CallsFileArg,
+    EndDateOpt,
+    FromDbOpt,
+    StartDateOpt,
+)
 from smart_policing.cli_support import root_context as _root
 from smart_policing.data.mapping import BUILTIN_FORMATS, builtin_mapping
 from smart_policing.data.pipeline import parsed_chunks
@@ -237,21 +243,11 @@ def _print(report: ReplayReport, by: Breakdown) -> None:
 def replay_cmd(
     ctx: typer.Context,
     pack: Annotated[str, typer.Option("--pack", help="Shipped pack name or pack file.")],
-    file: Annotated[
-        Path | None, typer.Argument(help="CAD export (plain or gzip CSV).", show_default=False)
-    ] = None,
-    format_name: Annotated[
-        str, typer.Option("--format", help="Built-in call format of FILE.")
-    ] = "cad",
-    from_db: Annotated[bool, typer.Option("--from-db", help="Replay the stored calls.")] = False,
-    start: Annotated[
-        datetime | None,
-        typer.Option("--start", formats=["%Y-%m-%d"], help="First local date (--from-db)."),
-    ] = None,
-    end: Annotated[
-        datetime | None,
-        typer.Option("--end", formats=["%Y-%m-%d"], help="Last local date, inclusive."),
-    ] = None,
+    file: CallsFileArg = None,
+    format_name: CallFormatOpt = "cad",
+    from_db: FromDbOpt = False,
+    start: StartDateOpt = None,
+    end: EndDateOpt = None,
     compare: Annotated[
         str | None, typer.Option("--compare", help="A second pack to compare with.")
     ] = None,
