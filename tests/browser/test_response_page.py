@@ -68,3 +68,20 @@ def test_staffing_calculator_finds_the_servers_a_goal_needs(live_site: LiveSite,
     assert page.evaluate("document.getElementById('staffing-chart').width") > 0
     page.screenshot(path=str(ARTIFACTS / "staffing.png"), full_page=True)
     assert page.errors == []
+
+
+def test_simulation_page_draws_curves_before_and_after_diversion(
+    live_site: LiveSite, page: Any
+) -> None:
+    sign_in(page, live_site, "ana", "/response/simulate?replications=2")
+    page.wait_for_url("**/response/simulate*")
+    page.wait_for_selector("body[data-charts-ready=true]")
+    for chart in ("sim-histogram", "sim-districts", "sim-curves"):
+        assert page.evaluate(f"document.getElementById('{chart}').width") > 0, chart
+    rows = page.locator("#sim-curve-table tbody tr")
+    assert rows.count() == 10
+    first = rows.nth(0).locator("td").all_inner_texts()
+    assert first[0] == "0.6x"
+    assert "%" in page.inner_text("#sim-p1 .n")
+    page.screenshot(path=str(ARTIFACTS / "simulate.png"), full_page=True)
+    assert page.errors == []
