@@ -25,7 +25,9 @@ positions uniform in their district; priorities 1-4 in proportions 10 / 30 / 40 
 15 % multi-unit (12 % two units, 3 % three); on-scene time lognormal, median 25 min,
 sigma 0.5 (mean 28.3 min). Dispatch: 40 km/h, circuity 1.3, turnout 0.5 min, backup
 after 5 min; proactive activity at 1 per idle hour, mean 20 min, interrupted by
-priority 1-2 calls only (priority 3-4 calls wait for it to end).
+priority 1-2 calls only (priority 3-4 calls wait for it to end). The engine's optional
+rules are off by default; ``--preempt P`` turns pre-emption on for priorities ``<= P``
+(both models: the SimPy reference models it too) and prints how many calls lost a unit.
 
 Utilisation (committed time / on-duty time) is printed, ~75 % by default: with 100 units
 on duty it cannot be below 56 % (1,000,000 calls x 1.18 units x 25 min / (100 x 525,600
@@ -43,6 +45,7 @@ Python allocations during a separate engine run (slower).
     .venv/bin/python benchmarks/bench_simulate.py --calls 100000 --days 36.5   # quick
     .venv/bin/python benchmarks/bench_simulate.py --simpy-fraction 0.1         # SimPy on 1/10
     .venv/bin/python benchmarks/bench_simulate.py --skip-simpy --profile       # cProfile top 25
+    .venv/bin/python benchmarks/bench_simulate.py --preempt 1                  # pre-emption on
     .venv/bin/python benchmarks/bench_simulate.py --search-micro               # loop vs NumPy
 """
 
@@ -199,20 +202,29 @@ def _summary(run: SimRun, fleet: Fleet, calls: CallStream) -> str:
         f"proactive {run.proactive_min.sum() / on_duty:.1%} of on-duty time, "
         f"queued {np.mean(wait > 0):.1%}, backup {run.backup.mean():.1%}, "
         f"P1 on scene <= 10 min after queueing {np.mean(resp[p1] <= 10):.1%}, "
-        f"never dispatched {int(np.isnan(run.dispatch_min).sum())}"
+        f"never dispatched {int(np.isnan(run.dispatch_min).sum())}, "
+        f"pre-emptions {run.preemptions:,}"
     )
 
 
-def check_agreement() -> None:
+def check_agreement(rules: DispatchRules = RULES) -> None:
     """The engine and the SimPy model make the same decisions on a small copy."""
     fleet, calls, nd = synthetic_year(3000, days=3.0, seed=11)
     # a 1/1024-minute grid off the hour keeps every SimPy time sum exact
     arr = np.floor(calls.arrival_min * 1024) / 1024 + 1 / 2048
     calls = replace(calls, arrival_min=arr)
-    rules = replace(RULES, proactive_rate_per_hour=0.0)
+    rules = replace(rules, proactive_rate_per_hour=0.0)
     a = simulate(fleet, calls, rules, n_districts=nd, rng=np.random.default_rng(0))
     b = simulate_simpy(fleet, calls, rules, n_districts=nd, rng=np.random.default_rng(0))
-    for name in ("dispatch_min", "on_scene_at_min", "first_unit", "backup", "committed_min"):
+    names = (
+        "dispatch_min",
+        "on_scene_at_min",
+        "first_unit",
+        "backup",
+        "committed_min",
+        "preempted",
+    )
+    for name in names:
         x, y = getattr(a, name), getattr(b, name)
         if not np.array_equal(x, y, equal_nan=x.dtype.kind == "f"):
             raise SystemExit(f"engine and SimPy model disagree on {name}")
@@ -276,6 +288,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tracemalloc", action="store_true", help="Python allocation peak")
     ap.add_argument("--search-micro", action="store_true", help="loop vs NumPy search")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    ap.add_argument(
+        "--preempt",
+        type=int,
+        default=0,
+        metavar="P",
+        help="pre-emption for priorities <= P (DispatchRules.preempt_priority; 0 = off)",
+    )
     args = ap.parse_args(argv)
     if args.search_micro:
         search_micro()
@@ -284,8 +303,12 @@ def main(argv: list[str] | None = None) -> int:
     if len(shift_units) != 3:
         ap.error("--shift-units takes three numbers")
     print(f"numpy {np.__version__}, python {sys.version.split()[0]}, load average {_load()}")
-    check_agreement()
-    print("agreement: engine and SimPy model match call by call on a 3-day copy (proactive off)")
+    rules = replace(RULES, preempt_priority=args.preempt)
+    check_agreement(rules)
+    print(
+        "agreement: engine and SimPy model match call by call on a 3-day copy (proactive off"
+        f"{f', pre-emption for P <= {args.preempt}' if args.preempt else ''})"
+    )
 
     t0 = time.perf_counter()
     fleet, calls, nd = synthetic_year(args.calls, args.days, args.seed, shift_units)
@@ -302,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     if prof is not None:
         prof.enable()
     rng = np.random.default_rng(1)
-    run, wall, cpu = _timed(simulate, fleet, calls, RULES, n_districts=nd, rng=rng)
+    run, wall, cpu = _timed(simulate, fleet, calls, rules, n_districts=nd, rng=rng)
     if prof is not None:
         prof.disable()
         pstats.Stats(prof).sort_stats("tottime").print_stats(25)
@@ -324,11 +347,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.simpy_fraction < 1:
             f2, c2 = _slice(fleet, calls, args.days * 1440.0 * args.simpy_fraction)
             n2 = len(c2.arrival_min)
-            r_e, w_e, cpu_e = _timed(simulate, f2, c2, RULES, n_districts=nd, rng=rng)
+            r_e, w_e, cpu_e = _timed(simulate, f2, c2, rules, n_districts=nd, rng=rng)
             print(_row("engine", n2, r_e, w_e, cpu_e, f"first {args.simpy_fraction:g} of the year"))
         else:
             f2, c2, n2, w_e, cpu_e = fleet, calls, n, wall, cpu
-        r_s, w_s, cpu_s = _timed(simulate_simpy, f2, c2, RULES, n_districts=nd, rng=rng)
+        r_s, w_s, cpu_s = _timed(simulate_simpy, f2, c2, rules, n_districts=nd, rng=rng)
         note = f"peak RSS {_peak_rss_mib():,.0f} MiB (process, after both)"
         if n2 < n:
             note = (
@@ -349,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.tracemalloc:
         tracemalloc.start()
-        simulate(fleet, calls, RULES, n_districts=nd, rng=np.random.default_rng(1))
+        simulate(fleet, calls, rules, n_districts=nd, rng=np.random.default_rng(1))
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         print(f"engine peak Python allocations (tracemalloc): {peak / 2**20:,.0f} MiB")

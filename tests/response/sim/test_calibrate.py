@@ -146,8 +146,9 @@ TRUTH_UNITS = [5, 3]
 TRUTH_AREA = 40.0
 
 
-def _simulated_cad() -> pl.DataFrame:
-    """A CAD export written by the simulator itself, from known units and area."""
+def _simulated_cad(**dispatch: Any) -> pl.DataFrame:
+    """A CAD export written by the simulator itself, from known units and area
+    (``dispatch``: more of the engine's rules, e.g. pre-emption)."""
     s = Scenario.model_validate(
         {
             "schema_version": 1,
@@ -193,7 +194,7 @@ def _simulated_cad() -> pl.DataFrame:
             },
             "call_taking": {"kind": "lognormal", "median": 1.0, "sigma": 0.5},
             "dispatch_delay": {"kind": "lognormal", "median": 0.5, "sigma": 0.5},
-            "dispatch": {"turnout_min": 0.2, "backup_after_min": None},
+            "dispatch": {"turnout_min": 0.2, "backup_after_min": None, **dispatch},
         }
     )
     prepared = prepare_scenario(s)
@@ -240,6 +241,44 @@ def test_fit_recovers_the_units_area_and_delay_of_simulated_data() -> None:
     for s in fit.shifts:
         assert s.error_call_to_dispatch is not None
         assert abs(s.error_call_to_dispatch) < 0.1, s
+
+
+def test_fit_finds_preemption_and_the_priority_1_speed_when_the_data_has_them() -> None:
+    """The same city, but its dispatchers pre-empt for priority 1 and priority-1 units
+    drive 1.5 times as fast: the fit keeps the pre-emption rule (its priority-1
+    call-to-dispatch 90th percentile is the near one) and finds the speed factor."""
+    frame = _simulated_cad(preempt_priority=1, priority_speed_factor=[1.5])
+    cal = calibrate(frame, source="truth", timezone=NY)
+    fit = fit_simulator(frame, cal, replications=3, start_area_km2=10.0)
+    off, on = fit.preemption_checks
+    assert (off.preempt_priority, on.preempt_priority) == (0, 1)
+    assert on.error_p1_call_to_dispatch_p90 is not None
+    assert off.error_p1_call_to_dispatch_p90 is not None
+    assert abs(on.error_p1_call_to_dispatch_p90) < 0.15
+    assert off.error_p1_call_to_dispatch_p90 > 1.0  # P1 calls wait far too long without it
+    assert fit.preempt_priority == 1
+    assert fit.units == TRUTH_UNITS
+    assert fit.area_km2 == pytest.approx(TRUTH_AREA, rel=0.1)
+    assert fit.speed_priority == 1
+    assert fit.priority_speed_factor[0] == pytest.approx(1.5, rel=0.1)
+    assert fit.preempted_share is not None
+    assert fit.preempted_share.mean is not None
+    assert 0.01 < fit.preempted_share.mean < 0.15  # loaded: P1 calls often find all busy
+    for r in fit.rows:
+        for err in (r.error_call_to_dispatch, r.error_dispatch_to_arrival):
+            assert err is not None
+            assert abs(err) < 0.1, r
+
+
+def test_fit_options_are_checked() -> None:
+    frame = _simulated_cad()
+    cal = calibrate(frame, source="truth", timezone=NY)
+    with pytest.raises(ValueError, match="speed_priority must differ"):
+        fit_simulator(frame, cal, speed_priority=2)
+    with pytest.raises(ValueError, match="no priority-7 calls"):
+        fit_simulator(frame, cal, speed_priority=7)
+    with pytest.raises(ValueError, match="preempt_priority must be >= 0"):
+        fit_simulator(frame, cal, preempt_priority=-1)
 
 
 # ---------------------------------------------------------------- command

@@ -26,7 +26,7 @@ Empirical distributions (:func:`calibrate`)
 The fit (:func:`fit_simulator`)
     A CAD export has neither locations nor unit counts, so those are unknowns. The
     calls are replayed through the engine as they happened (received times, types,
-    priorities, recorded call-taking and on-scene times) in **one district**, and four
+    priorities, recorded call-taking and on-scene times) in **one district**, and five
     unknowns are fitted:
 
     * **units on duty per shift** (the export's own shifts by default: day
@@ -38,14 +38,26 @@ The fit (:func:`fit_simulator`)
     * a constant **dispatcher delay** between queue and dispatch (real dispatchers need
       some time even when a unit is free), to the median priority-1 call-to-dispatch;
     * the **proactive rate**, to the observed officer-initiated activities per day
-      (they last the observed mean and yield only to priority-1 calls).
+      (they last the observed mean and yield only to priority-1 calls);
+    * a **speed factor for priority 1** (the engine's ``priority_speed_factor``:
+      lights and sirens), to the median priority-1 dispatch-to-arrival, relative to
+      priority 2's, which sets the area;
+
+    and one dispatch rule is chosen: **pre-emption** for priority 1 (the engine's
+    ``preempt_priority``: a priority-1 call finding every unit busy takes one off a
+    lower-priority call) or none. The search runs with each rule and keeps the one
+    whose priority-1 call-to-dispatch 90th percentile is nearer the observed one:
+    that tail is the waits of priority-1 calls arriving when every unit is busy, long
+    without pre-emption, short with it; the medians cannot tell (the dispatcher delay
+    and the speed factor absorb them).
 
     Units are integers: a steepest-descent search over the neighbouring staffing
-    levels; the three continuous unknowns are rescaled for each candidate until they
-    settle. The search is checked on a CAD export the simulator writes itself from
-    known units, area and delay, which it recovers (``tests/response/sim``). The
-    report lists observed and simulated medians per priority and per shift with the
-    relative error; the priorities not fitted show how well the model generalises.
+    levels from a workload-based start per shift; the continuous unknowns are
+    rescaled for each candidate until they settle. The search is checked on CAD
+    exports the simulator writes itself from known units, area, delay, speed factor
+    and rule, which it recovers (``tests/response/sim/test_calibrate.py``). The report
+    lists observed and simulated medians per priority and per shift with the relative
+    error; the priorities not fitted show how well the model generalises.
 """
 
 from __future__ import annotations
@@ -60,7 +72,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from smart_policing.response.sim.generate import (
     CALIBRATION_INTERVALS,
@@ -93,6 +105,7 @@ __all__ = [
     "FitResult",
     "FitRow",
     "FitShiftRow",
+    "PreemptionCheck",
     "calibrate",
     "fit_scenario",
     "fit_simulator",
@@ -342,8 +355,29 @@ class FitShiftRow(_Out):
     error_call_to_dispatch: float | None
 
 
+class PreemptionCheck(_Out):
+    """One pre-emption rule the fit tried: its best staffing, score, speed factors and
+    dispatcher delay (minutes), and how near its priority-1 call-to-dispatch 90th
+    percentile (minutes) comes to the observed."""
+
+    preempt_priority: int
+    units: list[int]
+    score: float
+    priority_speed_factor: list[float]
+    dispatch_delay_min: float
+    observed_p1_call_to_dispatch_p90: float | None
+    simulated_p1_call_to_dispatch_p90: Estimate
+    error_p1_call_to_dispatch_p90: float | None
+
+
 class FitResult(_Out):
-    """The fitted unknowns and how well the simulator reproduces the observed medians."""
+    """The fitted unknowns and how well the simulator reproduces the observed medians.
+
+    ``priority_speed_factor`` is the engine's factor on speed by priority (1, 2, ...;
+    fitted for ``speed_priority``), ``preempt_priority`` the pre-emption rule the fit
+    ran with; ``preempted_share`` is the share of calls that lost a unit to a
+    higher-priority call and ``preemptions_per_day`` how many times that happened.
+    """
 
     source: str
     calls: int
@@ -364,6 +398,12 @@ class FitResult(_Out):
     utilisation: Estimate
     shifts: list[FitShiftRow]
     rows: list[FitRow]
+    speed_priority: int | None = None
+    priority_speed_factor: list[float] = Field(default_factory=list)
+    preempt_priority: int = 0
+    preempted_share: Estimate | None = None
+    preemptions_per_day: Estimate | None = None
+    preemption_checks: list[PreemptionCheck] = Field(default_factory=list)
 
 
 def _rel(sim: float | None, obs: float | None) -> float | None:
@@ -396,6 +436,8 @@ def fit_scenario(
     circuity: float = 1.3,
     delay_min: float = 0.0,
     proactive_rate_per_hour: float = 0.0,
+    priority_speed_factor: Sequence[float] = (),
+    preempt_priority: int = 0,
     replications: int = 3,
     seed: int = 0,
 ) -> Scenario:
@@ -404,7 +446,9 @@ def fit_scenario(
     The calls are the agency's citizen-initiated ones with their recorded call-taking
     and on-scene times (the calibration's tables fill the gaps); the dispatcher delay
     is a constant ``delay_min``; turnout is the median observed one; proactive work
-    lasts the observed mean officer-initiated time and yields to priority-1 calls.
+    lasts the observed mean officer-initiated time and yields to priority-1 calls;
+    ``priority_speed_factor`` and ``preempt_priority`` are the engine's options
+    (:class:`~smart_policing.response.sim.engine.DispatchRules`).
     """
     turnout = calibration.turnout.quantile(0.5) if calibration.turnout is not None else 0.0
     duration = calibration.proactive.duration
@@ -429,6 +473,8 @@ def fit_scenario(
             "proactive_rate_per_hour": proactive_rate_per_hour,
             "proactive_mean_min": duration.mean() if duration is not None else 20.0,
             "proactive_yields_to_priority": 1,
+            "priority_speed_factor": [float(f) for f in priority_speed_factor],
+            "preempt_priority": preempt_priority,
         },
     }
     return Scenario.model_validate(data)
@@ -455,10 +501,13 @@ class _Eval:
     c2d: dict[int, list[float]]
     d2a: dict[int, list[float]]
     c2a: dict[int, list[float]]
+    c2d_p90: dict[int, list[float]]
     shift_c2d: list[list[float]]
     utilisation: list[float]
     activity: list[float]
     on_duty_h_per_day: list[float]
+    preempted_share: list[float]
+    preemptions_per_day: list[float]
 
 
 def _med(x: F64) -> float:
@@ -472,7 +521,7 @@ def _evaluate(
     tz = s.timezone
     origin_s = run_origin(prepared.start, tz).timestamp()
     fleet = prepared.fleet()
-    ev = _Eval({}, {}, {}, [[] for _ in shifts], [], [], [])
+    ev = _Eval({}, {}, {}, {}, [[] for _ in shifts], [], [], [], [], [])
     for r in range(s.replications):
         calls, fleet, run, _ = simulate_replication(prepared, r, fleet=fleet)
         m = (calls.received_min >= prepared.warmup_min) & (
@@ -484,7 +533,11 @@ def _evaluate(
         prio = calls.priority[m]
         for p in np.unique(prio):
             sel = prio == p
-            ev.c2d.setdefault(int(p), []).append(_med((disp - rec)[sel & ~np.isnan(disp)]))
+            waited = (disp - rec)[sel & ~np.isnan(disp)]
+            ev.c2d.setdefault(int(p), []).append(_med(waited))
+            ev.c2d_p90.setdefault(int(p), []).append(
+                float(np.quantile(waited, 0.9)) if len(waited) else math.nan
+            )
             ok = sel & ~np.isnan(arr)
             ev.d2a.setdefault(int(p), []).append(_med((arr - disp)[ok]))
             ev.c2a.setdefault(int(p), []).append(_med((arr - rec)[ok]))
@@ -508,6 +561,9 @@ def _evaluate(
         ev.activity.append(float(run.proactive_min[measured].sum()) / on_duty)
         days = (prepared.horizon_min - prepared.warmup_min) / 1440.0
         ev.on_duty_h_per_day.append(on_duty / 60.0 / days)
+        pre = run.preempted[m]
+        ev.preempted_share.append(float((pre > 0).mean()) if len(pre) else math.nan)
+        ev.preemptions_per_day.append(float(pre.sum()) / days)
     return ev
 
 
@@ -525,6 +581,8 @@ def fit_simulator(
     shifts: Sequence[tuple[str, str, float]] = FIT_SHIFTS,
     anchor_priority: int = 2,
     delay_priority: int = 1,
+    speed_priority: int | None = 1,
+    preempt_priority: int | None = None,
     start_area_km2: float = 50.0,
     speed_kmh: float = 40.0,
     circuity: float = 1.3,
@@ -538,25 +596,42 @@ def fit_simulator(
     """Fit units per shift, the effective area and the dispatcher delay to a CAD export.
 
     ``frame`` holds the calls ``calibration`` was computed from. For each candidate
-    staffing (units per shift) three continuous unknowns are rescaled in turn until
-    they settle (five rounds): the **area**, until the simulated median
-    dispatch-to-arrival of ``anchor_priority`` calls matches the observed one (travel
-    grows with ``sqrt(area)``); the **dispatcher delay** (a constant between queue and
-    the moment a free unit can be assigned), until the simulated median
-    call-to-dispatch of ``delay_priority`` calls matches; and the **proactive rate**,
-    until the simulated officer-initiated activities match the observed count per day.
-    The candidate's score is the mean over shifts of the squared log ratio of the
-    simulated to the observed median call-to-dispatch of ``anchor_priority`` calls
-    received in that shift. A steepest-descent search over staffing (each step tries
-    every neighbour: each shift -1, 0 or +1 unit) from a workload-based start (or
-    ``start_units``) moves only if the best neighbour lowers the score by more than
-    ``min_improvement`` (replication noise: where medians no longer respond to units the
-    search stops instead of drifting); each candidate starts from the area, delay and
-    rate of the current best. Rows of other priorities are not fitted:
-    they say how well the model reproduces them.
+    staffing (units per shift) the continuous unknowns are rescaled in turn until they
+    settle (five rounds): the **area**, until the simulated median dispatch-to-arrival
+    of ``anchor_priority`` calls matches the observed one (travel grows with
+    ``sqrt(area)``); the **speed factor** of ``speed_priority`` calls (None: one speed),
+    until their median dispatch-to-arrival matches (travel shrinks with the factor);
+    the **dispatcher delay** (a constant between queue and the moment a free unit can
+    be assigned), until the simulated median call-to-dispatch of ``delay_priority``
+    calls matches; and the **proactive rate**, until the simulated officer-initiated
+    activities match the observed count per day. The candidate's score is the mean
+    over shifts of the squared log ratio of the simulated to the observed median
+    call-to-dispatch of ``anchor_priority`` calls received in that shift. A
+    steepest-descent search over staffing (each step tries every neighbour: each shift
+    -1, 0 or +1 unit) from a workload-based start per shift (its share of the calls
+    and of the proactive work over 0.6 utilisation; or ``start_units``) moves only if
+    the best neighbour lowers the score by more than ``min_improvement`` (replication
+    noise: where medians no longer respond to units the search stops instead of
+    drifting); each candidate starts from the unknowns of the current best.
+
+    ``preempt_priority``: the engine's pre-emption rule to fit with; None (default)
+    searches with 0 (off) and 1 (priority 1 pre-empts; the second search starts from
+    the first's staffing) and keeps the rule whose simulated priority-1
+    call-to-dispatch 90th percentile is nearer the observed one (``preemption_checks``
+    in the result lists both). Rows of priorities not fitted say how well the model
+    reproduces them.
     """
     observed = {p.priority: p for p in calibration.priorities}
-    for need in (anchor_priority, delay_priority):
+    if speed_priority == anchor_priority:
+        raise ValueError("speed_priority must differ from anchor_priority (which sets the area)")
+    if speed_priority is not None and speed_priority < 1:
+        raise ValueError(f"speed_priority must be >= 1 or None, got {speed_priority}")
+    if preempt_priority is not None and preempt_priority < 0:
+        raise ValueError(f"preempt_priority must be >= 0, got {preempt_priority}")
+    needed = (anchor_priority, delay_priority) + (
+        (speed_priority,) if speed_priority is not None else ()
+    )
+    for need in needed:
         if need not in observed:
             raise ValueError(f"no priority-{need} calls to fit on")
     obs_d2a = observed[anchor_priority].dispatch_to_arrival_median
@@ -564,6 +639,17 @@ def fit_simulator(
     if obs_d2a is None or obs_delay is None:
         raise ValueError("no usable dispatch-to-arrival or call-to-dispatch to fit on")
     turnout = calibration.turnout.quantile(0.5) if calibration.turnout is not None else 0.0
+    obs_speed_d2a = (
+        observed[speed_priority].dispatch_to_arrival_median if speed_priority is not None else None
+    )
+    if speed_priority is not None and (obs_speed_d2a is None or obs_speed_d2a <= turnout):
+        raise ValueError(f"no usable priority-{speed_priority} dispatch-to-arrival to fit on")
+
+    def factors(factor: float) -> tuple[float, ...]:
+        """The engine's speed factors: ``factor`` for ``speed_priority``, 1 before it."""
+        if speed_priority is None:
+            return ()
+        return (1.0,) * (speed_priority - 1) + (factor,)
 
     # observed anchor call-to-dispatch medians by shift (local hour of reception)
     citizen = _citizen(frame, calibration.agency)
@@ -587,90 +673,145 @@ def fit_simulator(
     assert isinstance(prepared.calls, CallReplay)
     pro = calibration.proactive
     pro_mean = pro.duration.mean() if pro.duration is not None else 20.0
-    # workload-based start: busy unit-hours per hour (calls and proactive work) / 0.6
+    # workload-based start, per shift: busy unit-hours per hour (the shift's share of the
+    # calls, proactive work spread evenly) / 0.6
     recorded = prepared.calls.on_scene_min[np.isfinite(prepared.calls.on_scene_min)]
     typical = calibration.on_scene.overall.mean() if calibration.on_scene.overall else 30.0
     mean_call = (float(recorded.mean()) if len(recorded) else typical) + obs_d2a
-    load = (calibration.calls_per_day * mean_call + pro.per_day * pro_mean) / 1440.0
+    in_shift = np.array([(shift_of == k).mean() for k in range(len(shifts))])
+    hours_of = np.array([length for _, _, length in shifts], dtype=np.float64)
+    load = (
+        calibration.calls_per_day * in_shift * mean_call / (hours_of * 60.0)
+        + pro.per_day * pro_mean / 1440.0
+    )
     first = (
         tuple(start_units)
         if start_units is not None
-        else tuple([max(1, round(load / 0.6))] * len(shifts))
+        else tuple(max(1, round(float(x) / 0.6)) for x in load)
     )
 
-    cache: dict[tuple[int, ...], tuple[float, tuple[float, float, float], _Eval]] = {}
+    Unknowns = tuple[float, float, float, float]  # area, delay, proactive rate, speed factor
+    Fit = tuple[float, Unknowns, _Eval]
     q2d = observed[delay_priority].queue_to_dispatch_median or 0.0
-    warm: list[tuple[float, float, float]] = [(start_area_km2, q2d, 0.0)]
 
-    def evaluate(units: tuple[int, ...]) -> float:
-        if units in cache:
-            return cache[units][0]
-        area, delay, rate = warm[0]
-        ev: _Eval | None = None
-        for _ in range(5):
-            scen = fit_scenario(
-                calibration,
-                units=units,
-                area_km2=area,
-                shifts=shifts,
-                speed_kmh=speed_kmh,
-                circuity=circuity,
-                delay_min=delay,
-                proactive_rate_per_hour=rate,
-                replications=replications,
-                seed=seed,
-            )
-            ev = _evaluate(_with_scenario(prepared, scen), shifts, anchor_priority)
-            sim_d2a = float(np.nanmean(ev.d2a.get(anchor_priority, [math.nan])))
-            if math.isfinite(sim_d2a) and sim_d2a > turnout:
-                area *= ((obs_d2a - turnout) / (sim_d2a - turnout)) ** 2
-                area = min(max(area, 0.5), 20_000.0)
-            sim_delay = float(np.nanmean(ev.c2d.get(delay_priority, [math.nan])))
-            if math.isfinite(sim_delay):
-                delay = max(delay + (obs_delay - sim_delay), 0.0)
-            # officer-initiated starts per idle hour reproduce the observed count per day
-            on_duty = float(np.mean(ev.on_duty_h_per_day))
-            idle = on_duty * (1.0 - float(np.mean(ev.utilisation)) - float(np.mean(ev.activity)))
-            if pro.per_day > 0 and idle > 0:
-                rate = pro.per_day / idle
-        assert ev is not None
-        errs = []
-        for k, obs in enumerate(obs_shift):
-            sim = float(np.nanmean(ev.shift_c2d[k]))
-            if obs is None or obs <= 0 or not math.isfinite(sim) or sim <= 0:
-                errs.append(4.0)
-            else:
-                errs.append(math.log(sim / obs) ** 2)
-        score = float(np.mean(errs))
-        cache[units] = (score, (area, delay, rate), ev)
-        if progress is not None:
-            progress(
-                f"units {list(units)}: score {score:.4f}, area {area:.1f} km2, "
-                f"delay {delay:.2f} min"
-            )
-        return score
+    def search(
+        pre: int, first: tuple[int, ...]
+    ) -> tuple[tuple[int, ...], dict[tuple[int, ...], Fit]]:
+        """The staffing search with pre-emption rule ``pre``: (best units, every fit)."""
+        cache: dict[tuple[int, ...], Fit] = {}
+        warm: list[Unknowns] = [(start_area_km2, q2d, 0.0, 1.0)]
 
-    best = first
-    best_score = evaluate(best)
-    warm[0] = cache[best][1]
-    while len(cache) < max_evaluations:
-        # steepest descent over the neighbours (every shift -1, 0 or +1 unit)
-        moves = itertools.product((-1, 0, 1), repeat=len(shifts))
-        cands = [tuple(u + d for u, d in zip(best, m, strict=True)) for m in moves]
-        cands = [c for c in cands if c != best and min(c) >= 1]
-        scored = []
-        for c in cands:
-            if len(cache) >= max_evaluations and c not in cache:
-                continue
-            scored.append((evaluate(c), c))
-        if not scored:
-            break
-        sc, cand = min(scored)
-        if sc >= best_score - min_improvement:
-            break
-        best, best_score = cand, sc
+        def evaluate(units: tuple[int, ...]) -> float:
+            if units in cache:
+                return cache[units][0]
+            area, delay, rate, factor = warm[0]
+            ev: _Eval | None = None
+            for _ in range(5):
+                scen = fit_scenario(
+                    calibration,
+                    units=units,
+                    area_km2=area,
+                    shifts=shifts,
+                    speed_kmh=speed_kmh,
+                    circuity=circuity,
+                    delay_min=delay,
+                    proactive_rate_per_hour=rate,
+                    priority_speed_factor=factors(factor),
+                    preempt_priority=pre,
+                    replications=replications,
+                    seed=seed,
+                )
+                ev = _evaluate(_with_scenario(prepared, scen), shifts, anchor_priority)
+                sim_d2a = float(np.nanmean(ev.d2a.get(anchor_priority, [math.nan])))
+                scale = 1.0  # how the area's change scales every travel time
+                if math.isfinite(sim_d2a) and sim_d2a > turnout:
+                    new_area = area * ((obs_d2a - turnout) / (sim_d2a - turnout)) ** 2
+                    new_area = min(max(new_area, 0.5), 20_000.0)
+                    scale = math.sqrt(new_area / area)
+                    area = new_area
+                if speed_priority is not None and obs_speed_d2a is not None:
+                    # travel ~ sqrt(area) / factor: the speed priority's median after
+                    # the area's change, over the observed one
+                    sim_sp = float(np.nanmean(ev.d2a.get(speed_priority, [math.nan])))
+                    if math.isfinite(sim_sp) and sim_sp > turnout:
+                        factor *= (sim_sp - turnout) * scale / (obs_speed_d2a - turnout)
+                        factor = min(max(factor, 0.2), 5.0)
+                sim_delay = float(np.nanmean(ev.c2d.get(delay_priority, [math.nan])))
+                if math.isfinite(sim_delay):
+                    delay = max(delay + (obs_delay - sim_delay), 0.0)
+                # officer-initiated starts per idle hour reproduce the observed count
+                on_duty = float(np.mean(ev.on_duty_h_per_day))
+                busy = float(np.mean(ev.utilisation)) + float(np.mean(ev.activity))
+                idle = on_duty * (1.0 - busy)
+                if pro.per_day > 0 and idle > 0:
+                    rate = pro.per_day / idle
+            assert ev is not None
+            errs = []
+            for k, obs in enumerate(obs_shift):
+                sim = float(np.nanmean(ev.shift_c2d[k]))
+                if obs is None or obs <= 0 or not math.isfinite(sim) or sim <= 0:
+                    errs.append(4.0)
+                else:
+                    errs.append(math.log(sim / obs) ** 2)
+            score = float(np.mean(errs))
+            cache[units] = (score, (area, delay, rate, factor), ev)
+            if progress is not None:
+                progress(
+                    f"pre-emption {pre}, units {list(units)}: score {score:.4f}, "
+                    f"area {area:.1f} km2, delay {delay:.2f} min, speed x{factor:.2f}"
+                )
+            return score
+
+        best = first
+        best_score = evaluate(best)
         warm[0] = cache[best][1]
-    score, (area, delay, rate), ev = cache[best]
+        while len(cache) < max_evaluations:
+            # steepest descent over the neighbours (every shift -1, 0 or +1 unit)
+            moves = itertools.product((-1, 0, 1), repeat=len(shifts))
+            cands = [tuple(u + d for u, d in zip(best, m, strict=True)) for m in moves]
+            cands = [c for c in cands if c != best and min(c) >= 1]
+            scored = []
+            for c in cands:
+                if len(cache) >= max_evaluations and c not in cache:
+                    continue
+                scored.append((evaluate(c), c))
+            if not scored:
+                break
+            sc, cand = min(scored)
+            if sc >= best_score - min_improvement:
+                break
+            best, best_score = cand, sc
+            warm[0] = cache[best][1]
+        return best, cache
+
+    # one search per pre-emption rule; keep the rule whose priority-1 call-to-dispatch
+    # 90th percentile is nearer the observed one (waits of P1 calls finding every unit busy)
+    policies = (0, 1) if preempt_priority is None else (preempt_priority,)
+    obs_p1_p90 = observed[1].call_to_dispatch_p90 if 1 in observed else None
+    checks: list[PreemptionCheck] = []
+    searched: list[tuple[float, int, tuple[int, ...], Fit, int]] = []
+    for pre in policies:
+        best, cache = search(pre, first if not searched else searched[-1][2])
+        fit = cache[best]
+        sim_p90 = estimate(fit[2].c2d_p90.get(1, []), lower=0.0)
+        err = _rel(sim_p90.mean, obs_p1_p90)
+        checks.append(
+            PreemptionCheck(
+                preempt_priority=pre,
+                units=list(best),
+                score=fit[0],
+                priority_speed_factor=list(factors(fit[1][3])),
+                dispatch_delay_min=fit[1][1],
+                observed_p1_call_to_dispatch_p90=obs_p1_p90,
+                simulated_p1_call_to_dispatch_p90=sim_p90,
+                error_p1_call_to_dispatch_p90=err,
+            )
+        )
+        gap = abs(math.log1p(err)) if err is not None and err > -1 else math.inf
+        searched.append((gap, pre, best, fit, len(cache)))
+    chosen = min(searched, key=lambda x: x[0]) if len(searched) > 1 else searched[0]
+    _, pre, best, (score, (area, delay, rate, factor), ev), _ = chosen
+    evaluations = sum(x[4] for x in searched)
     rows = []
     for obs in calibration.priorities:
         if obs.n < calibration.min_count or obs.priority not in ev.c2d:
@@ -682,7 +823,7 @@ def fit_simulator(
             FitRow(
                 priority=obs.priority,
                 calls=obs.n,
-                fitted=obs.priority in (anchor_priority, delay_priority),
+                fitted=obs.priority in (anchor_priority, delay_priority, speed_priority),
                 observed_call_to_dispatch=obs.call_to_dispatch_median,
                 simulated_call_to_dispatch=sim_c2d,
                 error_call_to_dispatch=_rel(sim_c2d.mean, obs.call_to_dispatch_median),
@@ -722,9 +863,15 @@ def fit_simulator(
         proactive_rate_per_hour=rate,
         proactive_mean_min=pro_mean,
         replications=replications,
-        evaluations=len(cache),
+        evaluations=evaluations,
         score=score,
         utilisation=estimate(ev.utilisation),
         shifts=shift_rows,
         rows=rows,
+        speed_priority=speed_priority,
+        priority_speed_factor=list(factors(factor)),
+        preempt_priority=pre,
+        preempted_share=estimate(ev.preempted_share, lower=0.0, upper=1.0),
+        preemptions_per_day=estimate(ev.preemptions_per_day, lower=0.0),
+        preemption_checks=checks,
     )

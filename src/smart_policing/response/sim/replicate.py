@@ -30,7 +30,9 @@ Per replication (:class:`ReplicationMetrics`), with the definitions of
   allowance))`` (available time not committed to calls, as in ``docs/response.md``), the
   share of on-duty time spent on simulated proactive activities, and overtime (call
   time after the tour's end, hours per day);
-* the share of dispatched calls whose first unit came from another district (backup).
+* the share of dispatched calls whose first unit came from another district (backup);
+* with pre-emption (``dispatch.preempt_priority``), the share of dispatched calls that
+  lost a unit to a higher-priority call at least once.
 
 Summary (:class:`ScenarioResult`): every metric's mean over replications with a 95%
 confidence interval from Student's t with ``R - 1`` degrees of freedom, ``mean +-
@@ -289,6 +291,7 @@ class ReplicationMetrics:
     measured_days: float
     events: int
     diverted: int = 0
+    preempted_share: float = math.nan
 
 
 def _q(x: F64, p: float) -> float:
@@ -369,6 +372,10 @@ def replication_metrics(
     p1_share = float((p1_resp <= target_min).mean()) if len(p1_resp) else math.nan
     dispatched = ~np.isnan(dispatch)
     backup = run.backup[m][dispatched]
+    preempted_share = math.nan  # not counted (a SimRun built without the counts)
+    if len(run.preempted) == len(received):
+        lost = run.preempted[m][dispatched]
+        preempted_share = float((lost > 0).mean()) if len(lost) else math.nan
     dist = calls.district[m]
     d_calls = np.bincount(dist, minlength=n_districts)
     d_p1: list[float] = []
@@ -403,6 +410,7 @@ def replication_metrics(
         measured_days=(horizon_min - warmup_min) / 1440.0,
         events=run.events,
         diverted=diverted,
+        preempted_share=preempted_share,
     )
 
 
@@ -628,6 +636,7 @@ class ScenarioResult(_Out):
     p1_target_met: bool | None
     proactive_target_met: bool | None
     backup_share: Estimate
+    preempted_share: Estimate | None = None
     overall: TimeResult
     districts: list[DistrictResult]
     shifts: list[ShiftResult]
@@ -787,6 +796,9 @@ def summarise(
             else overall.proactive_share.mean >= target.proactive_share
         ),
         backup_share=_share([r.backup_share for r in reps]),
+        preempted_share=(
+            _share([r.preempted_share for r in reps]) if s.dispatch.preempt_priority > 0 else None
+        ),
         overall=overall,
         districts=districts,
         shifts=shift_results,
