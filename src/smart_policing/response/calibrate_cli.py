@@ -95,6 +95,22 @@ def _calibration_table(cal: Calibration) -> Table:
     return t
 
 
+def _rules(fit: FitResult) -> str:
+    """The dispatch rules the fit chose, in words."""
+    p, factors = fit.speed_priority, fit.priority_speed_factor
+    speed = (
+        f"priority {p} speed x{factors[p - 1]:.2f}"
+        if p is not None and len(factors) >= p
+        else "one speed"
+    )
+    preempt = (
+        f"priority <= {fit.preempt_priority} pre-empts lower-priority units on scene"
+        if fit.preempt_priority
+        else "no pre-emption"
+    )
+    return f"{speed}, {preempt}"
+
+
 def fit_tables(cal: Calibration, fit: FitResult | None) -> Table:
     """Human form: the observed medians, then observed vs simulated after the fit."""
     grid = Table.grid(padding=(1, 0))
@@ -109,10 +125,15 @@ def fit_tables(cal: Calibration, fit: FitResult | None) -> Table:
         "call to arrival obs / sim (err)",
         title=f"fit: units per shift {fit.units}, effective area {fit.area_km2:.1f} km2 "
         f"at {fit.speed_kmh:g} km/h x {fit.circuity:g}, dispatcher delay "
-        f"{fit.dispatch_delay_min:.2f} min, {fit.replications} replications",
+        f"{fit.dispatch_delay_min:.2f} min, {_rules(fit)}, {fit.replications} replications",
         caption=f"* fitted: priority {fit.anchor_priority} call-to-dispatch by shift and "
-        f"dispatch-to-arrival, priority {fit.delay_priority} call-to-dispatch; the other "
-        "cells are not fitted. Medians, minutes.",
+        f"dispatch-to-arrival, priority {fit.delay_priority} call-to-dispatch"
+        + (
+            " and dispatch-to-arrival (speed factor)"
+            if fit.speed_priority == fit.delay_priority
+            else ""
+        )
+        + "; the other cells are not fitted. Medians, minutes.",
     )
 
     def cell(obs: float | None, sim: float | None, e: float | None) -> str:
