@@ -49,6 +49,7 @@ from smart_policing.store.users import (
 )
 from smart_policing.triage.cli import alarms_app, triage_app
 from smart_policing.triage.vocabulary_cli import unmapped_after_import
+from smart_policing.zones.cli import zones_app
 
 __all__ = ["app", "main"]
 
@@ -73,6 +74,7 @@ app.add_typer(alarms_app, name="alarms")
 app.add_typer(triage_app, name="triage")
 app.add_typer(response_app, name="response")
 app.add_typer(simulate_app, name="simulate")
+app.add_typer(zones_app, name="zones")
 
 
 @dataclass
