@@ -122,33 +122,39 @@ def _summary(label: str, s: StaffingSearch) -> str:
     )
 
 
+ScenarioOpt = Annotated[
+    str, typer.Option("--scenario", "-s", help="Scenario file (YAML) or shipped name.")
+]
+AgencyMapOpt = Annotated[
+    str, typer.Option("--agency-map", help="Call-type map for --pack: auto, a name or a file.")
+]
+ReplicationsOpt = Annotated[
+    int | None, typer.Option("--replications", "-r", min=1, help="Default: the file's.")
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Dask scheduler address, or 'serial' (default: local)."),
+]
+WorkersOpt = Annotated[
+    int | None, typer.Option("--workers", min=1, help="Local cluster worker processes.")
+]
+
+
 @response_app.command("staffing")
 def staffing_cmd(
     ctx: typer.Context,
-    scenario: Annotated[
-        str, typer.Option("--scenario", "-s", help="Scenario file (YAML) or shipped name.")
-    ],
+    scenario: ScenarioOpt,
     pack: Annotated[
         str | None,
         typer.Option("--pack", help="Also search after this triage pack's diversion."),
     ] = None,
-    agency_map: Annotated[
-        str,
-        typer.Option("--agency-map", help="Map of call types for --pack: auto, a name or a file."),
-    ] = "auto",
-    replications: Annotated[
-        int | None, typer.Option("--replications", "-r", min=1, help="Default: the file's.")
-    ] = None,
+    agency_map: AgencyMapOpt = "auto",
+    replications: ReplicationsOpt = None,
     min_units: Annotated[
         int, typer.Option("--min-units", min=0, help="Fewest units any district-shift keeps.")
     ] = 1,
-    scheduler: Annotated[
-        str | None,
-        typer.Option("--scheduler", help="Dask scheduler address, or 'serial' (default: local)."),
-    ] = None,
-    workers: Annotated[
-        int | None, typer.Option("--workers", min=1, help="Local cluster worker processes.")
-    ] = None,
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The fewest units per district and shift meeting both targets (before and after a
@@ -244,9 +250,7 @@ def _scales(text: str) -> list[float]:
 @response_app.command("sweep")
 def sweep_cmd(
     ctx: typer.Context,
-    scenario: Annotated[
-        str, typer.Option("--scenario", "-s", help="Scenario file (YAML) or shipped name.")
-    ],
+    scenario: ScenarioOpt,
     scales: Annotated[
         str,
         typer.Option("--scales", help="Factors on the staffing table: START:STOP:STEP or a list."),
@@ -254,19 +258,10 @@ def sweep_cmd(
     pack: Annotated[
         str | None, typer.Option("--pack", help="Also sweep after this pack's diversion.")
     ] = None,
-    agency_map: Annotated[
-        str, typer.Option("--agency-map", help="Call-type map for --pack: auto, name or file.")
-    ] = "auto",
-    replications: Annotated[
-        int | None, typer.Option("--replications", "-r", min=1, help="Default: the file's.")
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option("--scheduler", help="Dask scheduler address, or 'serial' (default: local)."),
-    ] = None,
-    workers: Annotated[
-        int | None, typer.Option("--workers", min=1, help="Local cluster worker processes.")
-    ] = None,
+    agency_map: AgencyMapOpt = "auto",
+    replications: ReplicationsOpt = None,
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Staffing curves: P1 share and proactive share as the whole staffing table is scaled,
