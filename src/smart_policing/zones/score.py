@@ -1,0 +1,258 @@
+"""Score a zone set on a period: area share, capture share, PAI, per district.
+
+The measures (docs/zones.md) follow Chainey, Tompson and Uhlig (2008), "The utility of
+hotspot mapping for predicting spatial patterns of crime", Security Journal 21:
+
+* area share = area of the union of the zones inside the city / city area (square
+  metres in a metric CRS; overlapping zones count once);
+* capture share = incidents of the period inside the union / incidents in the city;
+* PAI (predictive accuracy index) = capture share / area share.
+
+Per district, a district's figures use the part of the zone union inside that
+district and the district's own incidents and area, so a zone set is judged in every
+district, as BPD's plan requires. An incident on a zone's boundary counts as inside
+(``shapely.intersects_xy``). Per zone, ``incidents`` counts the incidents inside that
+zone (overlapping zones may both count one), and :func:`capture_drops` flags zones
+whose capture share fell between two periods; :func:`compare_zone_sets` puts two sets
+(ours and BPD's, say) side by side on the same incidents.
+
+Pure functions: shapely geometries in the metric CRS and point arrays (metres) in,
+frozen dataclasses out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from smart_policing.zones.geometry import FloatArray, NamedPolygon
+
+__all__ = [
+    "CaptureDrop",
+    "DistrictScore",
+    "ZoneScore",
+    "ZoneSetComparison",
+    "ZoneSetScore",
+    "capture_drops",
+    "compare_zone_sets",
+    "score_zone_set",
+]
+
+
+@dataclass(frozen=True)
+class ZoneScore:
+    """One zone: its area inside the city (m2), incidents inside it, and their share
+    of the city's incidents of the period."""
+
+    zone_id: str
+    district: str | None
+    area_m2: float
+    incidents: int
+    share: float
+
+
+@dataclass(frozen=True)
+class DistrictScore:
+    """A district's area (m2), the zones' area inside it, its incidents and those the
+    zones capture; ``pai`` is ``None`` when the zones cover none of it."""
+
+    district: str
+    area_m2: float
+    zone_area_m2: float
+    area_share: float
+    incidents: int
+    captured: int
+    capture_share: float
+    pai: float | None
+
+
+@dataclass(frozen=True)
+class ZoneSetScore:
+    """A zone set scored on one set of incidents (see the module docstring)."""
+
+    zones: int
+    city_area_m2: float
+    zone_area_m2: float
+    area_share: float
+    incidents: int
+    captured: int
+    capture_share: float
+    pai: float | None
+    districts: tuple[DistrictScore, ...]
+    per_zone: tuple[ZoneScore, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data."""
+        return asdict(self)
+
+
+def _share(a: float, b: float) -> float:
+    return a / b if b > 0 else 0.0
+
+
+def _pai(capture: float, area: float) -> float | None:
+    return capture / area if area > 0 else None
+
+
+def score_zone_set(
+    zones: Sequence[NamedPolygon],
+    city: BaseGeometry,
+    x: FloatArray,
+    y: FloatArray,
+    *,
+    districts: Sequence[NamedPolygon] = (),
+    zone_district: Mapping[str, str] | None = None,
+) -> ZoneSetScore:
+    """Score ``zones`` on the incidents at ``x``, ``y`` (metres, the zones' CRS).
+
+    ``city`` is the city polygon (e.g. the union of the districts); incidents outside
+    it are ignored. ``districts`` adds per-district figures. Each zone's district is
+    ``zone_district[zone.name]`` if given, else its ``district`` property, else the
+    district holding most of its area.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    shapely.prepare(city)
+    in_city = shapely.intersects_xy(city, x, y)
+    cx, cy = x[in_city], y[in_city]
+    total = int(cx.size)
+    city_area = float(city.area)
+    union = shapely.intersection(shapely.union_all([z.geometry for z in zones]), city)
+    shapely.prepare(union)
+    inside = shapely.intersects_xy(union, cx, cy) if total else np.zeros(0, dtype=bool)
+    captured = int(inside.sum())
+    area_share = _share(float(union.area), city_area)
+    capture = _share(captured, total)
+
+    dist_rows: list[DistrictScore] = []
+    for d in districts:
+        shapely.prepare(d.geometry)
+        in_d = shapely.intersects_xy(d.geometry, cx, cy) if total else inside
+        n = int(in_d.sum())
+        got = int((in_d & inside).sum())
+        d_area = float(d.geometry.area)
+        z_area = float(shapely.intersection(union, d.geometry).area)
+        a_share = _share(z_area, d_area)
+        c_share = _share(got, n)
+        dist_rows.append(
+            DistrictScore(d.name, d_area, z_area, a_share, n, got, c_share, _pai(c_share, a_share))
+        )
+
+    per_zone: list[ZoneScore] = []
+    for z in zones:
+        g = shapely.intersection(z.geometry, city)
+        shapely.prepare(g)
+        n = int(shapely.intersects_xy(g, cx, cy).sum()) if total else 0
+        district = (zone_district or {}).get(z.name) or z.properties.get("district")
+        if district is None and districts:
+            overlaps = [float(shapely.intersection(g, d.geometry).area) for d in districts]
+            if max(overlaps) > 0:
+                district = districts[int(np.argmax(overlaps))].name
+        per_zone.append(
+            ZoneScore(
+                z.name,
+                None if district is None else str(district),
+                float(g.area),
+                n,
+                _share(n, total),
+            )
+        )
+    return ZoneSetScore(
+        zones=len(zones),
+        city_area_m2=city_area,
+        zone_area_m2=float(union.area),
+        area_share=area_share,
+        incidents=total,
+        captured=captured,
+        capture_share=capture,
+        pai=_pai(capture, area_share),
+        districts=tuple(dist_rows),
+        per_zone=tuple(per_zone),
+    )
+
+
+@dataclass(frozen=True)
+class ZoneSetComparison:
+    """Two zone sets scored on the same incidents; ratios are ``a`` over ``b``
+    (``None`` when ``b``'s figure is zero); ``overlap_m2`` is the area both cover."""
+
+    a: ZoneSetScore
+    b: ZoneSetScore
+    capture_ratio: float | None
+    pai_ratio: float | None
+    area_ratio: float | None
+    overlap_m2: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data."""
+        return asdict(self)
+
+
+def compare_zone_sets(
+    a: Sequence[NamedPolygon],
+    b: Sequence[NamedPolygon],
+    city: BaseGeometry,
+    x: FloatArray,
+    y: FloatArray,
+    *,
+    districts: Sequence[NamedPolygon] = (),
+) -> ZoneSetComparison:
+    """Score ``a`` and ``b`` by :func:`score_zone_set` on the same incidents."""
+    sa = score_zone_set(a, city, x, y, districts=districts)
+    sb = score_zone_set(b, city, x, y, districts=districts)
+    ua = shapely.union_all([z.geometry for z in a])
+    ub = shapely.union_all([z.geometry for z in b])
+    overlap = float(shapely.intersection(shapely.intersection(ua, ub), city).area)
+
+    def ratio(p: float | None, q: float | None) -> float | None:
+        return p / q if p is not None and q else None
+
+    return ZoneSetComparison(
+        a=sa,
+        b=sb,
+        capture_ratio=ratio(sa.captured, sb.captured),
+        pai_ratio=ratio(sa.pai, sb.pai),
+        area_ratio=ratio(sa.zone_area_m2, sb.zone_area_m2),
+        overlap_m2=overlap,
+    )
+
+
+@dataclass(frozen=True)
+class CaptureDrop:
+    """A zone whose capture share fell from ``before`` to ``after`` (fractions of the
+    city's incidents of each period); ``change`` = after / before - 1."""
+
+    zone_id: str
+    district: str | None
+    before: float
+    after: float
+    change: float
+
+
+def capture_drops(
+    before: ZoneSetScore, after: ZoneSetScore, *, min_drop: float = 0.5
+) -> list[CaptureDrop]:
+    """Zones whose capture share fell by at least ``min_drop`` (0.5 = halved or worse)
+    from period ``before`` to period ``after``, worst first. Both scores must be of the
+    same zones (matched by ``zone_id``); zones that captured nothing before are skipped."""
+    if not 0 < min_drop <= 1:
+        raise ValueError(f"min_drop must be in (0, 1], got {min_drop}")
+    later = {z.zone_id: z for z in after.per_zone}
+    missing = [z.zone_id for z in before.per_zone if z.zone_id not in later]
+    if missing:
+        raise ValueError(f"zones scored before but not after: {', '.join(missing[:5])}")
+    out: list[CaptureDrop] = []
+    for z in before.per_zone:
+        if z.share <= 0:
+            continue
+        new = later[z.zone_id].share
+        change = new / z.share - 1.0
+        if change <= -min_drop:
+            out.append(CaptureDrop(z.zone_id, z.district, z.share, new, change))
+    out.sort(key=lambda d: (d.change, d.zone_id))
+    return out

@@ -1,0 +1,114 @@
+"""Zone-set scoring on tiny squares, every figure computed by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from shapely.geometry import box
+
+from smart_policing.zones.geometry import NamedPolygon, polygons_from_geojson
+from smart_policing.zones.score import capture_drops, compare_zone_sets, score_zone_set
+
+# city: 0..100 x 0..100 m (10,000 m2); district W = x < 50, district E = x >= 50
+CITY = box(0, 0, 100, 100)
+DISTRICTS = [NamedPolygon("W", box(0, 0, 50, 100)), NamedPolygon("E", box(50, 0, 100, 100))]
+# zone a: 10x10 in W (100 m2); zone b: 20x10 in E (200 m2), half of it outside the city
+ZONES = [
+    NamedPolygon("a", box(10, 10, 20, 20), {"district": "W"}),
+    NamedPolygon("b", box(90, 50, 110, 60)),
+]
+# 10 incidents in the city: 3 in a, 1 in b, 2 elsewhere in W, 4 elsewhere in E; 1 outside
+X = np.array([11, 15, 19, 95, 30, 40, 60, 70, 80, 85, 150], dtype=float)
+Y = np.array([11, 15, 19, 55, 30, 40, 60, 70, 80, 85, 50], dtype=float)
+
+
+def test_city_figures() -> None:
+    s = score_zone_set(ZONES, CITY, X, Y, districts=DISTRICTS)
+    assert s.zones == 2
+    assert s.city_area_m2 == 10_000
+    assert s.zone_area_m2 == 100 + 100  # b clipped to the city
+    assert s.area_share == pytest.approx(0.02)
+    assert (s.incidents, s.captured) == (10, 4)
+    assert s.capture_share == pytest.approx(0.4)
+    assert s.pai == pytest.approx(20.0)
+
+
+def test_per_district_and_per_zone() -> None:
+    s = score_zone_set(ZONES, CITY, X, Y, districts=DISTRICTS)
+    w, e = s.districts
+    assert (w.district, w.area_m2, w.zone_area_m2, w.incidents, w.captured) == (
+        "W",
+        5000,
+        100,
+        5,
+        3,
+    )
+    assert w.area_share == pytest.approx(0.02)
+    assert w.capture_share == pytest.approx(0.6)
+    assert w.pai == pytest.approx(30.0)
+    assert (e.incidents, e.captured, e.zone_area_m2) == (5, 1, 100)
+    assert e.pai == pytest.approx(0.2 / 0.02)
+    a, b = s.per_zone
+    assert (a.zone_id, a.district, a.area_m2, a.incidents, a.share) == ("a", "W", 100, 3, 0.3)
+    # b has no district property: the district holding its area
+    assert (b.zone_id, b.district, b.area_m2, b.incidents) == ("b", "E", 100, 1)
+
+
+def test_overlapping_zones_count_once_and_boundary_is_inside() -> None:
+    zones = [NamedPolygon("p", box(0, 0, 10, 10)), NamedPolygon("q", box(5, 0, 15, 10))]
+    x = np.array([10.0, 7.0, 50.0])  # (10, 5) is on p's edge, inside q; (7, 5) in both
+    y = np.array([5.0, 5.0, 50.0])
+    s = score_zone_set(zones, CITY, x, y)
+    assert s.zone_area_m2 == 150
+    assert s.captured == 2
+    assert [z.incidents for z in s.per_zone] == [2, 2]
+    assert s.districts == ()
+
+
+def test_empty_zone_set_has_no_pai() -> None:
+    s = score_zone_set([], CITY, X, Y)
+    assert (s.area_share, s.captured, s.pai) == (0.0, 0, None)
+
+
+def test_compare_two_sets() -> None:
+    other = [NamedPolygon("c", box(10, 10, 30, 20))]  # 200 m2, holds a, 3 incidents
+    c = compare_zone_sets(ZONES, other, CITY, X, Y)
+    assert (c.a.captured, c.b.captured) == (4, 3)
+    assert c.capture_ratio == pytest.approx(4 / 3)
+    assert c.pai_ratio == pytest.approx((0.4 / 0.02) / (0.3 / 0.02))
+    assert c.area_ratio == pytest.approx(1.0)
+    assert c.overlap_m2 == 100
+
+
+def test_capture_drops_flags_zones_that_halved() -> None:
+    before = score_zone_set(ZONES, CITY, X, Y)
+    # later period: 10 incidents, 1 in a (share 0.1, was 0.3), 1 in b (0.1, was 0.1)
+    x2 = np.array([15, 95, 30, 30, 30, 30, 30, 30, 30, 30], dtype=float)
+    y2 = np.array([15, 55, 30, 30, 30, 30, 30, 30, 30, 30], dtype=float)
+    after = score_zone_set(ZONES, CITY, x2, y2)
+    drops = capture_drops(before, after, min_drop=0.5)
+    assert [(d.zone_id, d.before, d.after) for d in drops] == [("a", 0.3, 0.1)]
+    assert drops[0].change == pytest.approx(-2 / 3)
+    assert capture_drops(before, after, min_drop=0.7) == []
+    with pytest.raises(ValueError, match="min_drop"):
+        capture_drops(before, after, min_drop=0)
+
+
+def test_geojson_in_crs84_is_projected_to_metres() -> None:
+    # a 0.001 x 0.001 degree square near Baltimore: about 86 m x 111 m in EPSG:26985
+    ring = [[-76.6, 39.3], [-76.599, 39.3], [-76.599, 39.301], [-76.6, 39.301], [-76.6, 39.3]]
+    doc = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"Id": 7},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        ],
+    }
+    (p,) = polygons_from_geojson(doc)
+    assert p.name == "7"
+    # 0.001 deg lon = 111,320 m * cos(39.3005 deg) = 86.17 m; 0.001 deg lat = 111.0 m
+    assert p.geometry.area == pytest.approx(86.17 * 111.0, rel=0.005)
