@@ -523,3 +523,61 @@ report_refusals = Table(
     Column("signs", String(128), primary_key=True),
     Column("count", Integer, nullable=False),
 )
+
+# --- zones: zone sets, zones, proactive activity (migration 0008) ------------------
+
+#: A named set of patrol zones (BPD's 2019 Focused Patrol Areas, a built set, ...).
+#: ``content_sha256`` hashes the zones' keys and geometries: a re-import of the same
+#: content under the same name changes nothing; different content is refused.
+zone_sets = Table(
+    "zone_sets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("source_crs", String(64), nullable=False),
+    Column("projected_crs", String(64), nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("import_id", Integer, ForeignKey("imports.id"), nullable=False),
+)
+
+#: One zone: geometry as GeoJSON text in WGS84 (x = longitude), area in square metres
+#: in the set's projected CRS, bounding box in degrees.
+zones = Table(
+    "zones",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("set_id", Integer, ForeignKey("zone_sets.id"), nullable=False),
+    Column("zone_key", String(128), nullable=False),
+    Column("district", String(64)),
+    Column("geometry", Text, nullable=False),
+    Column("area_m2", Float, nullable=False),
+    Column("min_lon", Float, nullable=False),
+    Column("min_lat", Float, nullable=False),
+    Column("max_lon", Float, nullable=False),
+    Column("max_lat", Float, nullable=False),
+    Column("properties", JSON),
+    UniqueConstraint("set_id", "zone_key"),
+)
+
+#: A proactive activity logged by an officer (R9). ``notes`` may hold personal data:
+#: it is never written to the audit log.
+zone_activities = Table(
+    "zone_activities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("zone_id", Integer, ForeignKey("zones.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=False),
+    Column("officer", String(64), nullable=False),
+    Column("unit_id", String(32)),
+    Column("notes", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    # dosage of a zone over a period; the newest-first listing
+    Index(None, "zone_id", "started_at"),
+    Index(None, "started_at", "id"),
+)

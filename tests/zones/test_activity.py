@@ -1,0 +1,117 @@
+"""The activity log's pure core: kinds, validation, ISO weeks, dosage."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from smart_policing.zones.activity import (
+    CLOCK_SKEW,
+    MAX_DURATION,
+    ActivityError,
+    ActivityKind,
+    LoggedActivity,
+    dosage,
+    iso_week,
+    validate_activity,
+    weeks_between,
+)
+
+TZ = "America/New_York"
+NOW = datetime(2019, 6, 30, 12, tzinfo=UTC)
+
+
+def test_the_four_measures_of_the_2019_plan() -> None:
+    assert [k.value for k in ActivityKind] == [
+        "foot-patrol",
+        "business-check",
+        "knock-and-talk",
+        "warrant-service",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        (NOW - timedelta(hours=1), NOW - timedelta(hours=1), "ended_at: must be after started_at"),
+        (NOW - timedelta(hours=1), NOW - timedelta(hours=2), "ended_at: must be after started_at"),
+        (NOW - timedelta(hours=13), NOW - timedelta(minutes=59), "at most 12 hours"),
+        (NOW, NOW + CLOCK_SKEW + timedelta(seconds=1), "ended_at: is in the future"),
+        (datetime(2019, 6, 1, 10), NOW - timedelta(hours=1), "started_at: needs a time zone"),
+    ],
+)
+def test_invalid_times_are_refused_naming_the_field(
+    start: datetime, end: datetime, message: str
+) -> None:
+    with pytest.raises(ActivityError, match=message):
+        validate_activity(start, end, now=NOW)
+
+
+def test_the_limits_themselves_are_accepted() -> None:
+    validate_activity(NOW - MAX_DURATION, NOW, now=NOW)
+    validate_activity(NOW, NOW + CLOCK_SKEW, now=NOW)
+
+
+def test_iso_weeks_in_local_time() -> None:
+    # 2019-12-30 (Monday) belongs to ISO week 1 of 2020
+    assert iso_week(datetime(2019, 12, 30, 17, tzinfo=UTC), TZ) == "2020-W01"
+    # Monday 03:00 UTC is Sunday 22:00 in Baltimore (EST, UTC-5)
+    assert iso_week(datetime(2019, 1, 7, 3, tzinfo=UTC), TZ) == "2019-W01"
+    assert iso_week(datetime(2019, 1, 7, 3, tzinfo=UTC), "UTC") == "2019-W02"
+    assert weeks_between(date(2019, 12, 28), date(2020, 1, 7)) == [
+        "2019-W52",
+        "2020-W01",
+        "2020-W02",
+    ]
+    assert weeks_between(date(2020, 1, 7), date(2020, 1, 6)) == []
+
+
+def act(zone: int, start: datetime, minutes: float, kind: ActivityKind) -> LoggedActivity:
+    return LoggedActivity(zone, kind, start, start + timedelta(minutes=minutes))
+
+
+def test_dosage_by_hand() -> None:
+    mon = datetime(2019, 6, 3, 14, tzinfo=UTC)  # 2019-W23
+    acts = [
+        act(2, mon, 15, ActivityKind.FOOT_PATROL),
+        act(1, mon + timedelta(days=1), 30, ActivityKind.KNOCK_AND_TALK),
+        act(1, mon + timedelta(days=2), 12.5, ActivityKind.KNOCK_AND_TALK),
+        act(1, mon + timedelta(days=7), 60, ActivityKind.WARRANT_SERVICE),  # W24
+    ]
+    cells = dosage(acts, TZ)
+    assert [(c.zone_id, c.week, c.activities, c.minutes, c.by_kind) for c in cells] == [
+        (1, "2019-W23", 2, 42.5, {"knock-and-talk": 2}),
+        (1, "2019-W24", 1, 60.0, {"warrant-service": 1}),
+        (2, "2019-W23", 1, 15.0, {"foot-patrol": 1}),
+    ]
+    assert dosage([], TZ) == []
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 4),
+            st.datetimes(
+                min_value=datetime(2015, 1, 1),
+                max_value=datetime(2025, 1, 1),
+                timezones=st.just(UTC),
+            ),
+            st.integers(1, 720),
+            st.sampled_from(list(ActivityKind)),
+        ),
+        max_size=40,
+    )
+)
+def test_dosage_adds_up_to_the_activities(
+    rows: list[tuple[int, datetime, int, ActivityKind]],
+) -> None:
+    acts = [act(z, s, m, k) for z, s, m, k in rows]
+    cells = dosage(acts, TZ)
+    assert sum(c.activities for c in cells) == len(acts)
+    assert sum(c.minutes for c in cells) == pytest.approx(sum(m for _, _, m, _ in rows))
+    assert all(sum(c.by_kind.values()) == c.activities for c in cells)
+    keys = [(c.zone_id, c.week) for c in cells]
+    assert keys == sorted(set(keys))
