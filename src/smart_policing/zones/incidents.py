@@ -19,7 +19,7 @@ arrests: the Part 1 file is victim-based. Incidents without coordinates are drop
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -143,11 +143,11 @@ def filter_period(
     """Incidents from local day ``start`` to local day ``end``, both inclusive."""
     tz = ZoneInfo(timezone)
     if start is not None:
-        lo = datetime(start.year, start.month, start.day, tzinfo=tz)
+        lo = datetime(start.year, start.month, start.day, tzinfo=tz).astimezone(UTC)
         frame = frame.filter(pl.col("occurred_at") >= lo)
     if end is not None:
         nxt = end + timedelta(days=1)
-        hi = datetime(nxt.year, nxt.month, nxt.day, tzinfo=tz)
+        hi = datetime(nxt.year, nxt.month, nxt.day, tzinfo=tz).astimezone(UTC)
         frame = frame.filter(pl.col("occurred_at") < hi)
     return frame
 
