@@ -21,7 +21,7 @@ probability ``p_ij = g_ij / lambda_j`` that earlier event ``i`` triggered it and
 * ``theta = sum p_ij / sum_i (1 - exp(-omega min(cutoff_days, T - t_i)))
   (1 - exp(-cutoff_m^2 / (2 sigma^2)))`` (expected offspring within the window and
   the cutoffs), ``omega = sum p_ij / sum p_ij dt_ij``,
-  ``sigma^2 = sum p_ij d_ij^2 / (2 sum p_ij)``;
+  ``sigma^2 = sum p_ij d_ij^2 / (2 sum p_ij)`` (floored at ``min_sigma_m``);
 * ``mu`` = the ``p_jj``-weighted events binned to a ``background_cell_m`` grid and
   smoothed with a Gaussian of ``background_bandwidth_m`` (a fixed-bandwidth KDE of the
   declustered background), divided by the cell area and the observed duration.
@@ -105,6 +105,10 @@ class SelfExcitingPointProcess(BaseEstimator):  # type: ignore[misc]
     theta0, omega0, sigma0_m : float, default 0.5, 0.1, 100.0
         Starting branching ratio (0 < theta0 < 1), decay rate (per day) and spread
         (metres).
+    min_sigma_m : float, default 25.0
+        Floor on the fitted spread, metres (> 0). Geocoding to a block (as in the Open
+        Baltimore file) puts repeat events at identical coordinates, and without a floor
+        EM drives ``sigma`` to zero on them.
     max_iter : int, default 200
         EM iterations at most (>= 1).
     tol : float, default 1e-5
@@ -138,6 +142,7 @@ class SelfExcitingPointProcess(BaseEstimator):  # type: ignore[misc]
         "theta0": Limit(low=0.0, low_open=True, high=0.999),
         "omega0": Limit(low=0.0, low_open=True),
         "sigma0_m": Limit(low=0.0, low_open=True),
+        "min_sigma_m": Limit(low=0.0, low_open=True),
         "max_iter": Limit(low=1, integer=True),
         "tol": Limit(low=0.0, low_open=True),
     }
@@ -152,6 +157,7 @@ class SelfExcitingPointProcess(BaseEstimator):  # type: ignore[misc]
         theta0: float = 0.5,
         omega0: float = 0.1,
         sigma0_m: float = 100.0,
+        min_sigma_m: float = 25.0,
         max_iter: int = 200,
         tol: float = 1e-5,
     ) -> None:
@@ -162,6 +168,7 @@ class SelfExcitingPointProcess(BaseEstimator):  # type: ignore[misc]
         self.theta0 = theta0
         self.omega0 = omega0
         self.sigma0_m = sigma0_m
+        self.min_sigma_m = min_sigma_m
         self.max_iter = max_iter
         self.tol = tol
 
@@ -223,7 +230,7 @@ class SelfExcitingPointProcess(BaseEstimator):  # type: ignore[misc]
                 theta_new, omega_new, sigma_new = 1e-9, omega, sigma
             else:
                 omega_new = s / float((p * dt).sum())
-                sigma_new = float(np.sqrt((p * d2).sum() / (2.0 * s)))
+                sigma_new = max(float(np.sqrt((p * d2).sum() / (2.0 * s))), float(self.min_sigma_m))
                 space_share = 1.0 - np.exp(-(cutoff_m**2) / (2.0 * sigma_new**2))
                 expected = float((1.0 - np.exp(-omega_new * exposure_t)).sum()) * space_share
                 theta_new = min(s / expected, 0.999) if expected > 0 else 0.0
