@@ -176,3 +176,14 @@ def test_set_params_then_fit_uses_the_new_value() -> None:
     b = NaiveCounts().set_params(lookback_days=30.0).fit(X).predict(grid, 200.0)
     np.testing.assert_array_equal(a, b)
     assert a.sum() == ((X[:, 2] >= 170.0) & (X[:, 2] < 200.0)).sum()
+
+
+@pytest.mark.parametrize("est", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_moving_space_and_time_together_changes_nothing(est: object) -> None:
+    X = random_events(6)
+    grid = Grid.from_bounds(0, 0, 2000, 2000, 100)
+    moved = X + np.array([5_000.0, -3_000.0, 1_000.0])
+    grid2 = Grid(5_000.0, -3_000.0, 100.0, grid.nx, grid.ny, grid.mask)
+    s1 = clone(est).fit(X).predict(grid, 150.0)
+    s2 = clone(est).fit(moved).predict(grid2, 1_150.0)
+    np.testing.assert_allclose(s1, s2, rtol=1e-6, atol=1e-12)
