@@ -136,3 +136,21 @@ def test_rolling_origin_scores_each_origin_on_its_horizon_only() -> None:
         res.pai(0.5)
     with pytest.raises(ValueError, match="no history"):
         rolling_origin(NaiveCounts(), ev, grid, [0.5], 10.0)
+
+
+def test_history_days_limits_what_each_origin_is_fitted_on() -> None:
+    grid = Grid.from_bounds(0.0, 0.0, 200.0, 100.0, 100.0)  # cells 0 and 1
+    ev = np.array(
+        [
+            [50.0, 50.0, 1.0],
+            [50.0, 50.0, 2.0],
+            [50.0, 50.0, 3.0],
+            [150.0, 50.0, 15.0],
+            [150.0, 50.0, 21.0],  # the scored event, in cell 1
+        ]
+    )
+    est = NaiveCounts(lookback_days=1000.0)
+    everything = rolling_origin(est, ev, grid, [20.0], 5.0, (0.5,))
+    recent = rolling_origin(est, ev, grid, [20.0], 5.0, (0.5,), history_days=10.0)
+    assert everything.captured.tolist() == [[0]]  # cell 0 (3 old events) is chosen
+    assert recent.captured.tolist() == [[1]]  # only day 15 is fitted: cell 1
