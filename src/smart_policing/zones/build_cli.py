@@ -1,5 +1,329 @@
-"""``smart-policing zones ...`` commands (being written; registers on :data:`zones_app`)."""
+"""``smart-policing zones build`` and ``smart-policing zones score``.
+
+::
+
+    smart-policing zones build (--incidents FILE | --from-db) --start DATE --end DATE
+        (--target-share 0.33 | --area-share 0.0345) [--max-zones 120]
+        [--max-zones-per-district N] [--districts FILE] [--cell-m 75] [--bandwidth-m 100]
+        [--half-life-days D] [--min-area-m2 10000] [--max-area-m2 400000]
+        [--max-aspect 3] [--min-fill 0.5] [--crs EPSG:26985] [--all-offences]
+        --out zones.geojson [--json]
+    smart-policing zones score ZONES.geojson (--incidents FILE | --from-db)
+        [--start DATE] [--end DATE] [--districts FILE] [--compare OTHER.geojson]
+        [--crs EPSG:26985] [--all-offences] [--json]
+
+``--incidents`` reads an Open Baltimore Part 1 export as published (plain or gzip;
+``--format`` names another built-in incident format) in memory, through the
+importer's own parsing, with victim rows grouped into incidents
+(:func:`smart_policing.zones.incidents.read_incidents_file`); ``--from-db`` reads
+the stored incidents. Gun incidents are selected unless ``--all-offences``. Dates
+are local days of the root ``--timezone``, both inclusive. The city is the union of
+the districts: ``--districts`` (a GeoJSON file, any declared CRS) or else the
+district boundaries imported into the store. Everything is measured in ``--crs``
+(metres; EPSG:26985, Maryland State Plane, by default).
+
+``build`` writes the zones as RFC 7946 GeoJSON (WGS84) with properties ``zone_id``,
+``district``, ``area_m2``, ``incidents`` (training incidents inside), ``share`` and
+``rank``, and prints the table (method: :mod:`smart_policing.zones.build`). ``score``
+prints area share, capture share and PAI for the city and per district (method:
+:mod:`smart_policing.zones.score`); ``--compare`` scores a second set on the same
+incidents. Exit status 2 for unusable input, naming the file or option.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+from rich.table import Table
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select
+
+from smart_policing.cli_support import EndDateOpt, JsonOpt, StartDateOpt, emit, err, fail
+from smart_policing.cli_support import RootContext as RootContext
+from smart_policing.cli_support import root_context as _root
+from smart_policing.data.reader import UnusableFileError
+from smart_policing.store import tables as t
+from smart_policing.zones.build import BuildParams, ZoneBuild, build_zones
+from smart_policing.zones.cli import zones_app
+from smart_policing.zones.geometry import (
+    DEFAULT_CRS,
+    GeometryError,
+    NamedPolygon,
+    feature_collection,
+    polygons_from_geojson,
+    union_all,
+)
+from smart_policing.zones.incidents import (
+    IncidentPoints,
+    filter_period,
+    load_stored_incidents,
+    read_incidents_file,
+    select_gun_incidents,
+    to_points,
+)
+from smart_policing.zones.score import ZoneSetScore, compare_zone_sets, score_zone_set
+
+__all__ = ["build_cmd", "load_districts", "load_points", "score_cmd"]
+
+IncidentsOpt = Annotated[
+    Path | None,
+    typer.Option("--incidents", help="Incident export (Open Baltimore Part 1 CSV, plain/gzip)."),
+]
+FromDbOpt = Annotated[bool, typer.Option("--from-db", help="Read the stored incidents instead.")]
+FormatOpt = Annotated[
+    str, typer.Option("--format", help="Built-in incident format of --incidents.")
+]
+DistrictsOpt = Annotated[
+    Path | None,
+    typer.Option("--districts", help="District polygons (GeoJSON); default: the stored ones."),
+]
+CrsOpt = Annotated[str, typer.Option("--crs", help="Metric CRS of all measures (EPSG code).")]
+AllOpt = Annotated[
+    bool, typer.Option("--all-offences", help="Use every incident, not only gun incidents.")
+]
+
+
+def _read_geojson(path: Path, crs: str, what: str) -> list[NamedPolygon]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise fail(f"{path}: cannot read the {what} file: {exc.strerror or exc}") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise fail(f"{path}: the {what} file is not GeoJSON: {exc}") from exc
+    try:
+        return polygons_from_geojson(doc, crs=crs, where=str(path))
+    except GeometryError as exc:
+        raise fail(str(exc)) from exc
+
+
+def load_districts(c: RootContext, path: Path | None, crs: str) -> list[NamedPolygon]:
+    """District polygons from ``path`` or the store (kind ``district``), in ``crs``."""
+    if path is not None:
+        found = _read_geojson(path, crs, "districts")
+    else:
+        b = t.boundaries
+        with c.engine().connect() as conn:
+            rows = conn.execute(
+                select(b.c.name, b.c.geometry).where(b.c.kind == "district").order_by(b.c.name)
+            ).all()
+        doc = {
+            "type": "FeatureCollection",
+            "features": [
+                {"type": "Feature", "properties": {"name": n}, "geometry": json.loads(g)}
+                for n, g in rows
+            ],
+        }
+        found = polygons_from_geojson(doc, crs=crs, where="stored districts")
+    if not found:
+        raise fail("no district polygons: pass --districts FILE or import district boundaries")
+    return found
+
+
+def load_points(
+    c: RootContext,
+    incidents: Path | None,
+    from_db: bool,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    fmt: str,
+    crs: str,
+    all_offences: bool,
+) -> IncidentPoints:
+    """The selected incidents of the period as projected points."""
+    if (incidents is None) == (not from_db):
+        raise fail("give exactly one of --incidents FILE and --from-db")
+    tz = c.settings.timezone
+    frame: pl.DataFrame
+    if incidents is not None:
+        try:
+            frame, rejected = read_incidents_file(incidents, timezone=tz, format_name=fmt)
+        except (UnusableFileError, ValueError, KeyError) as exc:
+            raise fail(f"--incidents {incidents}: {exc}") from exc
+        if rejected:
+            err.print(f"{incidents}: {rejected:,} rows the importer would reject left out")
+    else:
+        frame = load_stored_incidents(c.engine())
+    if not all_offences:
+        frame = select_gun_incidents(frame)
+    frame = filter_period(
+        frame, start.date() if start else None, end.date() if end else None, timezone=tz
+    )
+    return to_points(frame, crs=crs)
+
+
+@zones_app.command("build")
+def build_cmd(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="Write the zones here (GeoJSON).")],
+    incidents: IncidentsOpt = None,
+    from_db: FromDbOpt = False,
+    fmt: FormatOpt = "baltimore-part1",
+    start: StartDateOpt = None,
+    end: EndDateOpt = None,
+    target_share: Annotated[
+        float | None, typer.Option("--target-share", help="Cover this share of incidents.")
+    ] = None,
+    area_share: Annotated[
+        float | None, typer.Option("--area-share", help="Spend this share of the city's area.")
+    ] = None,
+    max_zones: Annotated[int, typer.Option("--max-zones", help="At most this many zones.")] = 120,
+    max_per_district: Annotated[
+        int | None, typer.Option("--max-zones-per-district", help="At most N per district.")
+    ] = None,
+    districts_file: DistrictsOpt = None,
+    cell_m: Annotated[float, typer.Option("--cell-m", help="Grid cell side, metres.")] = 75.0,
+    bandwidth_m: Annotated[
+        float, typer.Option("--bandwidth-m", help="Gaussian smoothing s.d., metres (0: none).")
+    ] = 100.0,
+    half_life_days: Annotated[
+        float | None, typer.Option("--half-life-days", help="Recency weight half-life, days.")
+    ] = None,
+    min_area_m2: Annotated[float, typer.Option("--min-area-m2", help="Zone minimum, m2.")] = 10_000,
+    max_area_m2: Annotated[
+        float, typer.Option("--max-area-m2", help="Zone maximum, m2.")
+    ] = 400_000,
+    max_aspect: Annotated[
+        float, typer.Option("--max-aspect", help="Longest/shortest bounding-box side.")
+    ] = 3.0,
+    min_fill: Annotated[
+        float, typer.Option("--min-fill", help="Least share of its bounding box a zone fills.")
+    ] = 0.5,
+    crs: CrsOpt = DEFAULT_CRS,
+    all_offences: AllOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build focused patrol micro-zones from a period's incidents."""
+    c = _root(ctx, as_json)
+    if (target_share is None) == (area_share is None):
+        raise fail("give exactly one of --target-share and --area-share")
+    try:
+        params = BuildParams(
+            target_share=target_share,
+            area_share=area_share,
+            max_zones=max_zones,
+            max_zones_per_district=max_per_district,
+            cell_m=cell_m,
+            bandwidth_m=bandwidth_m,
+            half_life_days=half_life_days,
+            min_area_m2=min_area_m2,
+            max_area_m2=max_area_m2,
+            max_aspect=max_aspect,
+            min_fill=min_fill,
+        )
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    districts = load_districts(c, districts_file, crs)
+    pts = load_points(
+        c, incidents, from_db, start=start, end=end, fmt=fmt, crs=crs, all_offences=all_offences
+    )
+    city = union_all(d.geometry for d in districts)
+    result = build_zones(pts.x, pts.y, city, districts, params, days=pts.days)
+    doc = feature_collection(((z.geometry, z.properties()) for z in result.zones), crs=crs)
+    try:
+        out.write_text(json.dumps(doc), encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"--out {out}: cannot write: {exc.strerror or exc}") from exc
+    err.print(f"wrote {len(result.zones)} zones to {out}")
+    data = result.summary() | {
+        "out": str(out),
+        "zones_table": [z.properties() for z in result.zones],
+    }
+    emit(c, data, _build_table(result))
+
+
+def _build_table(b: ZoneBuild) -> Table:
+    table = Table(
+        "rank",
+        "zone",
+        "district",
+        "area m2",
+        "incidents",
+        "share",
+        title=f"{len(b.zones)} zones ({b.mode} mode): {b.area_share:.2%} of the city, "
+        f"{b.captured:,} of {b.incidents:,} incidents ({b.capture_share:.1%})"
+        + ("" if b.target_met else " - target NOT met within the zone limits"),
+    )
+    for z in b.zones:
+        table.add_row(
+            str(z.rank),
+            z.zone_id,
+            z.district,
+            f"{z.area_m2:,.0f}",
+            f"{z.incidents:,}",
+            f"{z.share:.2%}",
+        )
+    return table
+
+
+@zones_app.command("score")
+def score_cmd(
+    ctx: typer.Context,
+    zones_file: Annotated[Path, typer.Argument(help="Zone polygons (GeoJSON, any CRS).")],
+    incidents: IncidentsOpt = None,
+    from_db: FromDbOpt = False,
+    fmt: FormatOpt = "baltimore-part1",
+    start: StartDateOpt = None,
+    end: EndDateOpt = None,
+    districts_file: DistrictsOpt = None,
+    compare: Annotated[
+        Path | None, typer.Option("--compare", help="A second zone set to score beside it.")
+    ] = None,
+    crs: CrsOpt = DEFAULT_CRS,
+    all_offences: AllOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score a zone set on a period: area share, capture share, PAI, per district."""
+    c = _root(ctx, as_json)
+    zones = _read_geojson(zones_file, crs, "zones")
+    other = _read_geojson(compare, crs, "--compare zones") if compare is not None else None
+    districts = load_districts(c, districts_file, crs)
+    pts = load_points(
+        c, incidents, from_db, start=start, end=end, fmt=fmt, crs=crs, all_offences=all_offences
+    )
+    city: BaseGeometry = union_all(d.geometry for d in districts)
+    if other is None:
+        s = score_zone_set(zones, city, pts.x, pts.y, districts=districts)
+        emit(c, s.to_dict() | {"zones_file": str(zones_file)}, _score_table(s, str(zones_file)))
+        return
+    cmp = compare_zone_sets(zones, other, city, pts.x, pts.y, districts=districts)
+    data: dict[str, Any] = cmp.to_dict() | {"zones_file": str(zones_file), "compare": str(compare)}
+    table = _score_table(cmp.a, str(zones_file))
+    table.caption = (
+        f"{compare}: {cmp.b.area_share:.2%} of the city, captures {cmp.b.captured:,} "
+        f"({cmp.b.capture_share:.1%}), PAI {_num(cmp.b.pai)}; capture ratio "
+        f"{_num(cmp.capture_ratio)}, PAI ratio {_num(cmp.pai_ratio)}"
+    )
+    emit(c, data, table)
+
+
+def _num(v: float | None) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
+def _score_table(s: ZoneSetScore, name: str) -> Table:
+    table = Table(
+        "district",
+        "area share",
+        "incidents",
+        "captured",
+        "capture share",
+        "PAI",
+        title=f"{name}: {s.zones} zones, {s.area_share:.2%} of the city, {s.captured:,} of "
+        f"{s.incidents:,} incidents ({s.capture_share:.1%}), PAI {_num(s.pai)}",
+    )
+    for d in s.districts:
+        table.add_row(
+            d.district,
+            f"{d.area_share:.2%}",
+            f"{d.incidents:,}",
+            f"{d.captured:,}",
+            f"{d.capture_share:.1%}",
+            _num(d.pai),
+        )
+    return table

@@ -1,0 +1,135 @@
+"""``smart-policing zones build`` and ``zones score`` on a tiny Open Baltimore file."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from smart_policing.cli import app
+
+runner = CliRunner()
+HEADER = (
+    "CrimeDate,CrimeTime,CrimeCode,Location,Description,Inside/Outside,Weapon,Post,District,"
+    "Neighborhood,Longitude,Latitude,Location 1,Premise,Total Incidents"
+)
+LON0, LAT0 = -76.62, 39.29  # south-west corner of the test city
+
+
+def _row(day: str, desc: str, weapon: str, lon: float, lat: float, time: str = "12:00:00") -> str:
+    return (
+        f"{day},{time},9S,100 N TEST ST,{desc},O,{weapon},111.0,WEST,Nowhere,{lon:.6f},{lat:.6f},"
+        f'"({lat:.6f}, {lon:.6f})",STREET,1'
+    )
+
+
+def _files(tmp_path: Path) -> tuple[Path, Path]:
+    rows = [HEADER]
+    # 2014: 20 shootings in one 40 m spot in the west district (one of them with 3 victims)
+    for i in range(20):
+        rows.append(
+            _row("06/01/2014", "SHOOTING", "FIREARM", LON0 + 0.002 + i * 2e-5, LAT0 + 0.004,
+                 time=f"10:{i:02d}:00")
+        )  # fmt: skip
+    rows += [rows[1], rows[1]]  # two more victim rows of the first shooting
+    # robberies with a firearm count as gun incidents; burglaries do not
+    rows += [_row("07/01/2014", "ROBBERY - STREET", "FIREARM", LON0 + 0.012, LAT0 + 0.004)] * 1
+    rows += [_row("07/02/2014", "BURGLARY", "", LON0 + 0.012, LAT0 + 0.0041 + i * 1e-5)
+             for i in range(30)]  # fmt: skip
+    # 2015: 4 homicides in the hot spot, 1 elsewhere; one row without coordinates
+    rows += [_row("03/01/2015", "HOMICIDE", "FIREARM", LON0 + 0.002, LAT0 + 0.004 + i * 1e-5)
+             for i in range(4)]  # fmt: skip
+    rows.append(_row("03/02/2015", "HOMICIDE", "KNIFE", LON0 + 0.015, LAT0 + 0.007))
+    rows.append("03/03/2015,12:00:00,9S,X,SHOOTING,O,FIREARM,111.0,WEST,N,,,,STREET,1")
+    csv = tmp_path / "part1.csv.gz"
+    csv.write_bytes(gzip.compress(("\n".join(rows) + "\n").encode()))
+
+    def square(x0: float, x1: float) -> list[list[float]]:
+        y0, y1 = LAT0, LAT0 + 0.01
+        return [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
+
+    doc = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
+        "features": [
+            {"type": "Feature", "properties": {"name": n},
+             "geometry": {"type": "Polygon", "coordinates": [square(a, b)]}}
+            for n, a, b in (("West", LON0, LON0 + 0.01), ("East", LON0 + 0.01, LON0 + 0.02))
+        ],
+    }  # fmt: skip
+    districts = tmp_path / "districts.geojson"
+    districts.write_text(json.dumps(doc))
+    return csv, districts
+
+
+def run(tmp_path: Path, *args: str, code: int = 0) -> Any:
+    db = f"sqlite:///{tmp_path / 'z.db'}"
+    result = runner.invoke(app, ["--db", db, "--timezone", "America/New_York", *args])
+    assert result.exit_code == code, result.output
+    return json.loads(result.stdout) if code == 0 and "--json" in args else result.output
+
+
+SMALL = ("--cell-m", "50", "--bandwidth-m", "0", "--min-area-m2", "2500",
+         "--max-area-m2", "40000")  # fmt: skip
+
+
+def test_build_then_score(tmp_path: Path) -> None:
+    csv, districts = _files(tmp_path)
+    out = tmp_path / "zones.geojson"
+    built = run(tmp_path, "zones", "build", "--incidents", str(csv), "--start", "2014-01-01",
+                "--end", "2014-12-31", "--target-share", "0.9", "--districts", str(districts),
+                "--out", str(out), *SMALL, "--json")  # fmt: skip
+    # 21 gun incidents in 2014 (victim rows grouped: 22 extra rows are 1 incident's victims,
+    # burglaries left out): 20 in the hot spot, 1 robbery with a firearm in the east
+    assert built["incidents"] == 21
+    assert built["captured"] >= 19
+    assert built["target_met"] is True
+    top = built["zones_table"][0]
+    assert (top["zone_id"], top["district"], top["rank"]) == ("Z001", "West", 1)
+    assert top["incidents"] >= 19
+    doc = json.loads(out.read_text())
+    assert doc["features"][0]["properties"] == top
+    lon, lat = doc["features"][0]["geometry"]["coordinates"][0][0]
+    assert abs(lon - LON0) < 0.02
+    assert abs(lat - LAT0) < 0.02
+
+    scored = run(tmp_path, "zones", "score", str(out), "--incidents", str(csv), "--start",
+                 "2015-01-01", "--end", "2015-12-31", "--districts", str(districts),
+                 "--json")  # fmt: skip
+    # 2015: 5 located homicides in the city (the knife one counts: Description HOMICIDE)
+    assert scored["incidents"] == 5
+    assert scored["captured"] == 4
+    assert scored["capture_share"] == 0.8
+    assert [d["district"] for d in scored["districts"]] == ["West", "East"]
+    assert scored["districts"][0]["captured"] == 4
+    assert scored["pai"] == 0.8 / scored["area_share"]
+
+    cmp = run(tmp_path, "zones", "score", str(out), "--compare", str(out), "--incidents",
+              str(csv), "--districts", str(districts), "--json")  # fmt: skip
+    assert cmp["capture_ratio"] == 1.0
+    assert cmp["a"]["incidents"] == 26  # both years
+
+
+def test_bad_input_exits_2_naming_it(tmp_path: Path) -> None:
+    csv, districts = _files(tmp_path)
+    out = str(tmp_path / "z.geojson")
+    both = run(tmp_path, "zones", "build", "--incidents", str(csv), "--target-share", "0.3",
+               "--area-share", "0.1", "--districts", str(districts), "--out", out, code=2)  # fmt: skip
+    assert "exactly one of --target-share and --area-share" in both
+    missing = run(tmp_path, "zones", "build", "--incidents", str(tmp_path / "nope.csv"),
+                  "--area-share", "0.1", "--districts", str(districts), "--out", out, code=2)  # fmt: skip
+    assert "--incidents" in missing
+    assert "nope.csv" in missing
+    bad = tmp_path / "bad.geojson"
+    bad.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature"}]}')
+    text = run(tmp_path, "zones", "score", str(bad), "--incidents", str(csv), "--districts",
+               str(districts), code=2)  # fmt: skip
+    assert "bad.geojson: feature 1 has no geometry" in text.replace("\n", "")
+    nodist = run(tmp_path, "zones", "score", str(districts), "--incidents", str(csv), code=2)
+    assert "--districts" in nodist
+    share = run(tmp_path, "zones", "build", "--incidents", str(csv), "--area-share", "2",
+                "--districts", str(districts), "--out", out, code=2)  # fmt: skip
+    assert "area_share must be in (0, 1]" in share
