@@ -6,7 +6,7 @@ about 0.01 to 0.4 km2). This builder makes such zones from N years of incidents 
 four steps, all in a metric CRS (metres):
 
 1. **Grid.** Incidents inside the city are counted on square cells of ``cell_m``
-   metres (default 75 m, a Baltimore block face), each weighted by recency when
+   metres (default 50 m, about half a Baltimore block), each weighted by recency when
    ``half_life_days`` is set: ``w = 0.5 ** (age_days / half_life_days)``, age counted
    from the last incident. Each cell belongs to the district holding its centre; a
    cell's area is the part of it inside that district (boundary cells are clipped).
@@ -34,9 +34,11 @@ four steps, all in a metric CRS (metres):
    and ``max_zones_per_district`` per district. ``tau`` is chosen from a scan of
    candidate densities (multiples of the density at which the densest cells alone
    would fill the budget or reach the target, and steps from there up to the densest
-   cell's): in area mode
-   the one whose zones hold the most smoothed incidents, in target mode the one that
-   meets the target with the least area.
+   cell's): in area mode the one whose zones hold the most smoothed incidents, in
+   target mode the one that meets the target with the least area.
+5. **Expansion** (area mode). If budget is left (the zone limit stopped the
+   selection, or no further zone fitted), the chosen zones grow into their best free
+   neighbours (same size and compactness limits) until it is spent.
 
 The reported ``incidents`` of a zone are the (unweighted) incidents inside its final
 polygon, counted exactly as :mod:`smart_policing.zones.score` does. Pure: arrays and
@@ -76,7 +78,7 @@ class BuildParams:
     area_share: float | None = None
     max_zones: int | None = 120
     max_zones_per_district: int | None = None
-    cell_m: float = 75.0
+    cell_m: float = 50.0
     bandwidth_m: float = 100.0
     half_life_days: float | None = None
     min_area_m2: float = 10_000.0
@@ -205,7 +207,8 @@ def _grid(
     ny = max(1, math.ceil((maxy - miny) / c))
     ix = np.clip(((x - minx) // c).astype(np.int64), 0, nx - 1)
     iy = np.clip(((y - miny) // c).astype(np.int64), 0, ny - 1)
-    raw = np.bincount(iy * nx + ix, weights=w, minlength=nx * ny).astype(np.float64)
+    cell_of = iy * nx + ix
+    point_d = np.full(x.size, -1, dtype=np.int64)  # district holding each incident
     cols, rows = np.meshgrid(np.arange(nx), np.arange(ny))
     cx = minx + (cols.ravel() + 0.5) * c
     cy = miny + (rows.ravel() + 0.5) * c
@@ -214,6 +217,7 @@ def _grid(
     for k, d in enumerate(districts):
         g = d.geometry
         shapely.prepare(g)
+        point_d[(point_d < 0) & shapely.intersects_xy(g, x, y)] = k
         hit = np.flatnonzero(shapely.contains_xy(g, cx, cy) & (label < 0))
         label[hit] = k
         boxes = shapely.box(cx[hit] - c / 2, cy[hit] - c / 2, cx[hit] + c / 2, cy[hit] + c / 2)
@@ -221,6 +225,11 @@ def _grid(
         area[hit[inner]] = c * c
         edge = hit[~inner]
         area[edge] = shapely.area(shapely.intersection(boxes[~inner], g))
+    # a zone's polygon is its cells clipped to its district: an incident counts for a
+    # cell only if it lies in the cell's district, so cell counts add up to what the
+    # polygons hold
+    same = (point_d >= 0) & (point_d == label[cell_of])
+    raw = np.bincount(cell_of[same], weights=w[same], minlength=nx * ny).astype(np.float64)
     if p.bandwidth_m > 0:
         smooth = gaussian_filter(
             raw.reshape(ny, nx), sigma=p.bandwidth_m / c, mode="constant", truncate=3.0
@@ -391,7 +400,7 @@ def build_zones(
     g = _grid(x, y, w, city, districts, params)
     city_area = float(city.area)
     budget = (params.area_share or 0.0) * city_area
-    total_w = float(g.raw[g.label >= 0].sum())
+    total_w = float(w.sum())
     target = (params.target_share or 0.0) * total_w
 
     # the density at which the densest cells alone would fill the budget / reach the target
@@ -420,6 +429,8 @@ def build_zones(
             best = (key, chosen, used, got, tau)
     assert best is not None
     _, chosen, _, got, tau = best
+    if params.mode == "area":
+        _expand(g, chosen, params, budget)
     chosen = sorted(chosen, key=lambda z: -z.mass / z.area)  # rank 1 = densest
 
     built = _polygons(chosen, g, x, y, districts, params)
@@ -440,6 +451,57 @@ def build_zones(
         threshold=tau,
         params=params,
     )
+
+
+def _expand(g: _Grid, chosen: list[_Zone], p: BuildParams, budget_m2: float) -> None:
+    """Spend what is left of the area budget growing the chosen zones (area mode).
+
+    When the zone limit stops the selection before the budget is spent, the chosen
+    zones take their best free neighbours (highest smoothed value first, across all
+    zones), within the same size and compactness limits, until the budget is spent.
+    """
+    nx = g.nx
+    used = sum(z.area for z in chosen)
+    taken = np.zeros(g.nx * g.ny, dtype=bool)
+    boxes: list[list[int]] = []
+    for z in chosen:
+        taken[z.cells] = True
+        rows, cols = np.divmod(np.asarray(z.cells, dtype=np.int64), nx)
+        boxes.append([int(rows.min()), int(rows.max()), int(cols.min()), int(cols.max())])
+    heap: list[tuple[float, int, int]] = []
+
+    def push(i: int, cell: int) -> None:
+        r, c = divmod(cell, nx)
+        for rr, cc in ((r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)):
+            if 0 <= rr < g.ny and 0 <= cc < nx:
+                nb = rr * nx + cc
+                if not taken[nb] and g.label[nb] == chosen[i].label:
+                    heapq.heappush(heap, (-float(g.smooth[nb]), nb, i))
+
+    for i, z in enumerate(chosen):
+        for cell in z.cells:
+            push(i, cell)
+    while heap and used < budget_m2:
+        neg, nb, i = heapq.heappop(heap)
+        if taken[nb] or -neg <= 0:
+            continue
+        z, bb = chosen[i], boxes[i]
+        a = float(g.area[nb])
+        if used + a > budget_m2 or z.area + a > p.max_area_m2:
+            continue
+        r, c = divmod(nb, nx)
+        r0, r1, c0, c1 = min(bb[0], r), max(bb[1], r), min(bb[2], c), max(bb[3], c)
+        h, w = r1 - r0 + 1, c1 - c0 + 1
+        if max(h, w) / min(h, w) > p.max_aspect or (len(z.cells) + 1) / (h * w) < p.min_fill:
+            continue
+        boxes[i] = [r0, r1, c0, c1]
+        taken[nb] = True
+        z.cells.append(nb)
+        z.area += a
+        z.mass += float(g.smooth[nb])
+        z.raw += float(g.raw[nb])
+        used += a
+        push(i, nb)
 
 
 def _polygons(

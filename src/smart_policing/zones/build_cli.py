@@ -4,7 +4,7 @@
 
     smart-policing zones build (--incidents FILE | --from-db) --start DATE --end DATE
         (--target-share 0.33 | --area-share 0.0345) [--max-zones 120]
-        [--max-zones-per-district N] [--districts FILE] [--cell-m 75] [--bandwidth-m 100]
+        [--max-zones-per-district N] [--districts FILE] [--cell-m 50] [--bandwidth-m 100]
         [--half-life-days D] [--min-area-m2 10000] [--max-area-m2 400000]
         [--max-aspect 3] [--min-fill 0.5] [--crs EPSG:26985] [--all-offences]
         --out zones.geojson [--json]
@@ -177,7 +177,7 @@ def build_cmd(
         int | None, typer.Option("--max-zones-per-district", help="At most N per district.")
     ] = None,
     districts_file: DistrictsOpt = None,
-    cell_m: Annotated[float, typer.Option("--cell-m", help="Grid cell side, metres.")] = 75.0,
+    cell_m: Annotated[float, typer.Option("--cell-m", help="Grid cell side, metres.")] = 50.0,
     bandwidth_m: Annotated[
         float, typer.Option("--bandwidth-m", help="Gaussian smoothing s.d., metres (0: none).")
     ] = 100.0,
