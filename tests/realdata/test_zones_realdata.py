@@ -1,0 +1,140 @@
+"""Issue 6 acceptance: our micro-zones against BPD's 2019 Focused Patrol Areas.
+
+Built from the 2012-2014 gun incidents of the Open Baltimore Part 1 file and scored on
+2015, both zone sets by the same code (:func:`smart_policing.zones.score.score_zone_set`),
+in EPSG:26985 metres, the city being the union of the nine police districts
+(210.80 km2). Figures measured with the default parameters (50 m cells, 100 m
+smoothing, zones of 0.01-0.4 km2, at most 120)::
+
+    gun incidents 2012-2015, victim rows grouped: 12,164 located in the city
+        (13,989 victim rows: the data README's count, which counts rows)
+    2012-2014: 8,264; 2015: 3,900
+    BPD 2019 Focused Patrol Areas: 118 polygons, 3.445% of the city,
+        2015 capture 542 (13.9%), PAI 4.03
+    ours, area mode at BPD's share: 120 zones, 3.44%, 2015 capture 896 (23.0%),
+        PAI 6.67: 1.65x BPD's capture (goal 1.6x, stretch 2x not reached)
+    ours, target mode (33% of 2012-2014): 97 zones, 3.84% of the city, holding 33.1%
+        of 2012-2014; 2015 capture 950 (24.4%), PAI 6.34
+
+Print them with::
+
+    smart-policing zones build --incidents ../shared/data/baltimore/part1_crime_2012_2015.csv.gz \\
+        --districts ../shared/data/baltimore/police_districts.geojson \\
+        --start 2012-01-01 --end 2014-12-31 --area-share 0.034449 --out zones.geojson
+    smart-policing zones score zones.geojson --incidents (same file) --districts (same) \\
+        --start 2015-01-01 --end 2015-12-31 \\
+        --compare ../shared/data/baltimore/focused_patrol_areas_2019.geojson
+
+The defaults were chosen by building from 2012-2013 and scoring on 2014 (ours 1.87x
+BPD's 2014 capture); the margin over 1.6x on 2015 is thin (other reasonable settings
+give 1.5x-1.7x), and BPD drew its areas from later years, so they are not tuned to
+this period.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from smart_policing.zones.build import BuildParams, ZoneBuild, build_zones
+from smart_policing.zones.geometry import NamedPolygon, polygons_from_geojson, union_all
+from smart_policing.zones.incidents import (
+    IncidentPoints,
+    filter_period,
+    read_incidents_file,
+    select_gun_incidents,
+    to_points,
+)
+from smart_policing.zones.score import score_zone_set
+
+pytestmark = pytest.mark.realdata
+TZ = "America/New_York"
+
+
+@cache
+def _data(root: Path) -> tuple[list[NamedPolygon], IncidentPoints, IncidentPoints, IncidentPoints]:
+    b = root / "baltimore"
+    frame, rejected = read_incidents_file(b / "part1_crime_2012_2015.csv.gz", timezone=TZ)
+    assert rejected == 0
+    guns = select_gun_incidents(frame)
+    districts = polygons_from_geojson(json.loads((b / "police_districts.geojson").read_text()))
+    return (
+        districts,
+        to_points(guns),
+        to_points(filter_period(guns, date(2012, 1, 1), date(2014, 12, 31), timezone=TZ)),
+        to_points(filter_period(guns, date(2015, 1, 1), date(2015, 12, 31), timezone=TZ)),
+    )
+
+
+@cache
+def _bpd(root: Path) -> list[NamedPolygon]:
+    path = root / "baltimore" / "focused_patrol_areas_2019.geojson"
+    return polygons_from_geojson(json.loads(path.read_text()))
+
+
+@cache
+def _build(root: Path, mode: str) -> ZoneBuild:
+    districts, _, train, _ = _data(root)
+    city = union_all(d.geometry for d in districts)
+    if mode == "area":
+        share = score_zone_set(_bpd(root), city, train.x, train.y).area_share
+        params = BuildParams(area_share=share, max_zones=120)
+    else:
+        params = BuildParams(target_share=0.33, max_zones=120)
+    return build_zones(train.x, train.y, city, districts, params, days=train.days)
+
+
+def test_gun_incident_counts(shared_data: Path) -> None:
+    districts, every, train, test = _data(shared_data)
+    city = union_all(d.geometry for d in districts)
+    assert city.area / 1e6 == pytest.approx(210.80, abs=0.01)
+    s = score_zone_set([], city, every.x, every.y)
+    # grouped victim rows: 12,164 incidents; the README's 13,989 counts victim rows
+    assert s.incidents == 12_164
+    assert score_zone_set([], city, train.x, train.y).incidents == 8_264
+    assert score_zone_set([], city, test.x, test.y).incidents == 3_900
+
+
+def test_bpd_areas_measured_by_our_code(shared_data: Path) -> None:
+    districts, _, _, test = _data(shared_data)
+    city = union_all(d.geometry for d in districts)
+    bpd = score_zone_set(_bpd(shared_data), city, test.x, test.y, districts=districts)
+    assert bpd.zones == 118
+    assert bpd.area_share == pytest.approx(0.03445, abs=0.00005)  # "3.45% of the city"
+    assert (bpd.captured, bpd.incidents) == (542, 3_900)
+    assert len(bpd.districts) == 9
+    assert sum(d.incidents for d in bpd.districts) == 3_900
+
+
+def test_our_zones_capture_1_6x_bpd_at_the_same_area(shared_data: Path) -> None:
+    districts, _, _, test = _data(shared_data)
+    city = union_all(d.geometry for d in districts)
+    bpd = score_zone_set(_bpd(shared_data), city, test.x, test.y)
+    built = _build(shared_data, "area")
+    ours = score_zone_set([z.named() for z in built.zones], city, test.x, test.y)
+    assert ours.zones <= 120
+    assert ours.area_share <= bpd.area_share + 1e-9
+    assert ours.area_share >= 0.99 * bpd.area_share
+    for z in built.zones:  # street-block scale, one piece, inside its district
+        assert 10_000 <= z.area_m2 <= 400_000
+        assert z.geometry.geom_type == "Polygon"
+    assert {z.district for z in built.zones} == {d.name for d in districts}
+    assert ours.captured == 896
+    assert ours.captured >= 1.6 * bpd.captured  # 896 / 542 = 1.65
+
+
+def test_target_mode_covers_a_third_and_reports_2015(shared_data: Path) -> None:
+    districts, _, train, test = _data(shared_data)
+    city = union_all(d.geometry for d in districts)
+    built = _build(shared_data, "target")
+    assert built.target_met
+    assert built.capture_share >= 0.33  # exact: counted in the polygons
+    assert (built.incidents, train.x.size) == (8_264, 8_285)  # 21 located outside the city
+    ours = score_zone_set([z.named() for z in built.zones], city, test.x, test.y)
+    assert len(built.zones) == 97
+    assert built.area_share == pytest.approx(0.0384, abs=0.0001)
+    assert (ours.captured, ours.incidents) == (950, 3_900)
