@@ -36,6 +36,9 @@ REINSTATERS = frozenset({R.SUPERVISOR, R.ADMIN})
 
 WHATIF_READERS = frozenset({R.ADMIN, R.ANALYST, R.SUPERVISOR})
 RESPONSE_READERS = frozenset({R.ADMIN, R.ANALYST, R.SUPERVISOR})
+ZONE_READERS = frozenset({R.OFFICER, R.SUPERVISOR, R.ANALYST, R.ADMIN})
+ACTIVITY_LOGGERS = frozenset({R.OFFICER, R.SUPERVISOR})
+DOSAGE_READERS = frozenset({R.SUPERVISOR, R.ANALYST, R.ADMIN})
 
 #: (method, path) -> roles allowed; Role.PUBLIC stands for "not signed in"
 MATRIX: dict[tuple[str, str], frozenset[Role]] = {
@@ -99,6 +102,13 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/alarms"): ALARM_READERS,
     ("GET", "/alarms/sites/{site_id}"): ALARM_READERS,
     ("POST", "/alarms/sites/{site_id}/reinstate"): REINSTATERS,
+    ("GET", "/api/zones/sets"): ZONE_READERS,
+    ("GET", "/api/zones/sets/{name}"): ZONE_READERS,
+    ("POST", "/api/zones/activities"): ACTIVITY_LOGGERS,
+    ("GET", "/api/zones/activities"): DOSAGE_READERS,
+    ("GET", "/api/zones/dosage"): DOSAGE_READERS,
+    ("GET", "/zones"): ZONE_READERS,
+    ("POST", "/zones/activities"): ACTIVITY_LOGGERS,
 }
 
 

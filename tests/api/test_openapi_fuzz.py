@@ -7,6 +7,7 @@ calls and district polygons, and an audit log that grows as the test runs.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,8 +24,10 @@ from smart_policing.security.roles import STAFF_ROLES
 from smart_policing.store import make_engine, upgrade
 from smart_policing.store.alarms import record_event
 from smart_policing.store.users import add_user, create_api_token
+from smart_policing.store.zones import ZoneSetKind, import_zone_set, list_zones, record_activity
 from smart_policing.triage.pack import builtin_pack
 from smart_policing.triage.types import AlarmKind, AlarmOutcome
+from smart_policing.zones.activity import ActivityKind
 from webhelpers import POLICY, make_app, seed_report
 
 TOKEN: dict[str, str] = {}
@@ -65,6 +68,23 @@ def fuzz_engine(tmp_path_factory: pytest.TempPathFactory) -> Any:
     # report R25-000001 (the report routes' example case number), reviewed by the fuzzer
     # itself, so approve, return and a retried review all answer from there
     seed_report(engine, reviewed_by="fuzzer")
+    # zone set "fpa-2019" (the zone routes' example name; zone 1) with one logged activity
+    set_id = import_zone_set(
+        engine,
+        json.loads((root / "city" / "districts.geojson").read_text()),
+        name="fpa-2019",
+        kind=ZoneSetKind.FOCUSED_PATROL,
+        file_name="districts.geojson",
+        actor="fuzz-setup",
+    ).zone_set.id
+    record_activity(
+        engine,
+        zone_id=list_zones(engine, set_id)[0].id,
+        kind=ActivityKind.FOOT_PATROL,
+        started_at=datetime.now(UTC) - timedelta(hours=2),
+        ended_at=datetime.now(UTC) - timedelta(hours=1),
+        officer="fuzz-setup",
+    )
     add_user(engine, "fuzzer", "a long enough passphrase", STAFF_ROLES, policy=POLICY)
     TOKEN["value"], _ = create_api_token(engine, "fuzzer", "fuzz", policy=POLICY)
     yield engine

@@ -341,3 +341,33 @@ def test_bpd_focused_patrol_areas(engine: Engine, real_file: Any) -> None:
     )
     assert round(city.zone_set.area_m2 / 1e6, 1) == 210.8
     assert round(100 * done.zone_set.area_m2 / city.zone_set.area_m2, 2) == 3.45
+
+
+@pytest.mark.realdata
+def test_bpd_areas_fall_in_the_nine_districts(engine: Engine, real_file: Any) -> None:
+    from smart_policing.data.boundaries import import_boundaries
+    from smart_policing.model.boundaries import BoundaryKind
+
+    import_boundaries(
+        engine,
+        real_file("baltimore/police_districts.geojson"),
+        kind=BoundaryKind.DISTRICT,
+        layer="districts",
+    )
+    path: Path = real_file("baltimore/focused_patrol_areas_2019.geojson")
+    zones = imported(engine, json.loads(path.read_text()), name="bpd-fpa-2019")
+    per: dict[str | None, int] = {}
+    for z in zones:
+        per[z.district] = per.get(z.district, 0) + 1
+    # "in each of the nine districts" (seed 001): 11 to 18 areas each, none outside
+    assert per == {
+        "Central": 12,
+        "Eastern": 12,
+        "Northeastern": 18,
+        "Northern": 13,
+        "Northwestern": 13,
+        "Southeastern": 12,
+        "Southern": 11,
+        "Southwestern": 14,
+        "Western": 13,
+    }

@@ -1,13 +1,18 @@
-"""The activity log's pure core: kinds, validation, ISO weeks, dosage."""
+"""The activity log: kinds, validation, ISO weeks, dosage, and its commands."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from smart_policing.cli import app
 from smart_policing.zones.activity import (
     CLOCK_SKEW,
     MAX_DURATION,
@@ -115,3 +120,72 @@ def test_dosage_adds_up_to_the_activities(
     assert all(sum(c.by_kind.values()) == c.activities for c in cells)
     keys = [(c.zone_id, c.week) for c in cells]
     assert keys == sorted(set(keys))
+
+
+# ---------------------------------------------------------------- the command line
+
+runner = CliRunner()
+
+
+def cli(db: str, *args: str, code: int = 0) -> Any:
+    result = runner.invoke(app, ["--db", db, "--timezone", TZ, *args])
+    assert result.exit_code == code, result.output
+    return json.loads(result.stdout) if code == 0 and "--json" in args else result.output
+
+
+def test_cli_import_log_and_dosage(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'z.db'}"
+    ring = [[-76.61, 39.29], [-76.60, 39.29], [-76.60, 39.30], [-76.61, 39.30], [-76.61, 39.29]]
+    path = tmp_path / "zones.geojson"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"Id": 0},
+                        "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    }
+                ],
+            }
+        )
+    )
+    first = cli(db, "zones", "import", str(path), "--name", "dat", "--kind",
+                "district-action-team", "--json")  # fmt: skip
+    assert (first["created"], first["zones"], first["kind"]) == (True, 1, "district-action-team")
+    # 0.01° x 0.01° at 39.3°N: about 862 m x 1,112 m
+    assert 0.94e6 < first["area_m2"] < 0.97e6
+    again = cli(db, "zones", "import", str(path), "--name", "dat", "--json")
+    assert again["created"] is False
+    assert [s["name"] for s in cli(db, "zones", "list", "--json")] == ["dat"]
+    # a single "Id" of 0 is unique: it names the zone
+    logged = cli(db, "zones", "activity", "log", "--set", "dat", "--zone", "0", "--kind",
+                 "warrant-service", "--start", "2019-06-03T10:00", "--minutes", "50",
+                 "--officer", "off9", "--json")  # fmt: skip
+    assert logged["started_at"] == "2019-06-03T14:00:00+00:00"  # 10:00 EDT
+    assert (logged["minutes"], logged["officer"]) == (50.0, "off9")
+    dose = cli(db, "zones", "dosage", "--set", "dat", "--start", "2019-06-01",
+               "--end", "2019-06-09", "--json")  # fmt: skip
+    assert dose["weeks"] == ["2019-W22", "2019-W23"]
+    assert dose["zones"][0]["weeks"] == [
+        {"week": "2019-W23", "activities": 1, "minutes": 50.0, "by_kind": {"warrant-service": 1}}
+    ]
+    listed = cli(db, "zones", "activity", "list", "--set", "dat", "--json")
+    assert [a["officer"] for a in listed] == ["off9"]
+    # unusable input: exit 2 naming the option or the problem
+    assert "--end: an activity lasts at most 12 hours" in cli(
+        db, "zones", "activity", "log", "--set", "dat", "--zone", "0", "--kind", "foot-patrol",
+        "--start", "2019-06-03T10:00", "--end", "2019-06-04T10:00", code=2,
+    )  # fmt: skip
+    assert "--zone: no zone 'x'" in cli(
+        db, "zones", "activity", "log", "--set", "dat", "--zone", "x", "--kind", "foot-patrol",
+        "--start", "2019-06-03T10:00", "--minutes", "5", code=2,
+    )  # fmt: skip
+    assert "--set: no zone set named 'nope'" in cli(
+        db, "zones", "dosage", "--set", "nope", "--start", "2019-06-01", "--end", "2019-06-02",
+        code=2,
+    )  # fmt: skip
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature"}]}))
+    assert "feature 1: has no geometry" in cli(db, "zones", "import", str(path), "--name", "b",
+                                               code=2)  # fmt: skip

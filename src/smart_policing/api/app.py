@@ -38,6 +38,7 @@ from smart_policing.api.routers import (
     simulation,
     triage,
     whatif,
+    zones,
 )
 from smart_policing.api.security import AuthError, check_route_declarations
 from smart_policing.compstat import ReportCache
@@ -153,6 +154,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         whatif,
         response,
         simulation,
+        zones,
     ):
         app.include_router(module.router)
     app.add_exception_handler(AuthError, _auth_error)

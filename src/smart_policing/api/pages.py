@@ -41,6 +41,7 @@ NAV: tuple[tuple[str, str, frozenset[Role]], ...] = (
         "/alarms",
         frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.RECORDS, Role.ADMIN}),
     ),
+    ("Zones", "/zones", frozenset({Role.OFFICER, Role.SUPERVISOR, Role.ANALYST, Role.ADMIN})),
     ("Reports", "/reports/queue", frozenset({Role.RECORDS, Role.SUPERVISOR})),
     ("TRU report", "/reports/new/telephone", frozenset({Role.DISPATCHER, Role.RECORDS})),
     ("Field report", "/reports/new/field", frozenset({Role.OFFICER})),

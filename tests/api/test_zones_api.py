@@ -1,0 +1,239 @@
+"""Zone sets and the activity log over the API and the page: the officer is the
+signed-in user, dosage per zone per week, roles, the page's form."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from smart_policing.security.roles import Role
+from smart_policing.store import tables as t
+from smart_policing.store.users import create_api_token
+from smart_policing.store.zones import ZoneSetKind, import_zone_set, list_zones
+from webhelpers import POLICY, add_account, form_csrf, make_app, sign_in
+
+Bearer = Callable[..., dict[str, str]]
+TZ = ZoneInfo("America/New_York")
+
+
+def square(lon: float, lat: float, d: float = 0.001) -> dict[str, Any]:
+    ring = [[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+@pytest.fixture
+def zone_ids(engine: Engine) -> list[int]:
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"name": k},
+                "geometry": square(-76.6 + i / 100, 39.3),
+            }
+            for i, k in enumerate(["north", "south"])
+        ],
+    }
+    done = import_zone_set(
+        engine, doc, name="fpa 2019", kind=ZoneSetKind.FOCUSED_PATROL, file_name="f", actor="a"
+    )
+    return [z.id for z in list_zones(engine, done.zone_set.id)]
+
+
+@pytest.fixture
+def api(engine: Engine) -> tuple[TestClient, Bearer]:
+    client = TestClient(make_app(engine))
+
+    def bearer(name: str, *roles: Role) -> dict[str, str]:
+        add_account(engine, name, *roles)
+        token, _ = create_api_token(engine, name, "test", policy=POLICY)
+        return {"Authorization": f"Bearer {token}"}
+
+    return client, bearer
+
+
+def local_today(hour: int) -> datetime:
+    """Today at ``hour`` local time, or yesterday when that is still ahead."""
+    now = datetime.now(TZ)
+    at = now.replace(hour=hour, minute=0, second=0, microsecond=0)
+    return at if at < now - timedelta(hours=1) else at - timedelta(days=1)
+
+
+def test_log_then_read_dosage_and_the_map(
+    engine: Engine, api: tuple[TestClient, Bearer], zone_ids: list[int]
+) -> None:
+    client, bearer = api
+    officer = bearer("off1", Role.OFFICER)
+    start = local_today(3)
+    reply = client.post(
+        "/api/zones/activities",
+        json={
+            "zone_id": zone_ids[0],
+            "kind": "knock-and-talk",
+            "started_at": start.isoformat(),
+            "minutes": 25,
+            "unit_id": "2A21",
+            "notes": "spoke with the owner, Mr Smith",
+        },
+        headers=officer,
+    )
+    assert reply.status_code == 201, reply.text
+    body = reply.json()
+    assert (body["officer"], body["zone_key"], body["zone_set"], body["minutes"]) == (
+        "off1",
+        "north",
+        "fpa 2019",
+        25.0,
+    )
+    # the officer cannot name someone else: the field does not exist
+    forged = client.post(
+        "/api/zones/activities",
+        json={
+            "zone_id": zone_ids[0],
+            "kind": "foot-patrol",
+            "started_at": start.isoformat(),
+            "minutes": 5,
+            "officer": "someone-else",
+        },
+        headers=officer,
+    )
+    assert forged.status_code == 422
+    bad = client.post(
+        "/api/zones/activities",
+        json={
+            "zone_id": zone_ids[0],
+            "kind": "foot-patrol",
+            "started_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
+            "minutes": 30,
+        },
+        headers=officer,
+    )
+    assert bad.status_code == 422
+    assert "ended_at: is in the future" in bad.text
+    too_long = client.post(
+        "/api/zones/activities",
+        json={"zone_id": zone_ids[0], "kind": "foot-patrol", "started_at": start.isoformat(),
+              "minutes": 721},
+        headers=officer,
+    )  # fmt: skip
+    assert too_long.status_code == 422
+    unknown = client.post(
+        "/api/zones/activities",
+        json={"zone_id": 999, "kind": "foot-patrol", "started_at": start.isoformat(), "minutes": 5},
+        headers=officer,
+    )
+    assert unknown.status_code == 422
+    assert "zone_id: no zone with id 999" in unknown.text
+    # the officer cannot read the activity list or the dosage table
+    assert client.get("/api/zones/activities", headers=officer).status_code == 403
+    assert client.get("/api/zones/dosage?set=fpa 2019", headers=officer).status_code == 403
+
+    sup = bearer("sup1", Role.SUPERVISOR)
+    listed = client.get("/api/zones/activities", params={"set": "fpa 2019"}, headers=sup).json()
+    assert [a["officer"] for a in listed["items"]] == ["off1"]
+    assert listed["next_cursor"] is None
+    day = start.date().isoformat()
+    dose = client.get(
+        "/api/zones/dosage", params={"set": "fpa 2019", "start": day, "end": day}, headers=sup
+    ).json()
+    year, week, _ = start.isocalendar()
+    assert dose["weeks"] == [f"{year}-W{week:02d}"]
+    assert (dose["activities"], dose["minutes"]) == (1, 25.0)
+    north, south = dose["zones"]
+    assert north["weeks"] == [
+        {
+            "week": f"{year}-W{week:02d}",
+            "activities": 1,
+            "minutes": 25.0,
+            "by_kind": {"knock-and-talk": 1},
+        }
+    ]
+    assert (south["activities"], south["weeks"]) == (0, [])
+
+    fc = client.get(
+        "/api/zones/sets/fpa 2019", params={"start": day, "end": day}, headers=officer
+    ).json()
+    assert fc["type"] == "FeatureCollection"
+    assert [f["properties"]["minutes"] for f in fc["features"]] == [25.0, 0.0]
+    assert fc["features"][0]["geometry"]["type"] == "Polygon"
+    sets = client.get("/api/zones/sets", headers=officer).json()["items"]
+    assert [(s["name"], s["kind"], s["zones"]) for s in sets] == [("fpa 2019", "focused-patrol", 2)]
+    assert client.get("/api/zones/sets/nope", headers=officer).status_code == 404
+    assert (
+        client.get(
+            "/api/zones/dosage",
+            params={"set": "fpa 2019", "start": day, "end": "2000-01-01"},
+            headers=sup,
+        ).status_code
+        == 422
+    )
+
+    # the notes never reach the audit log; the write and the reads are there
+    with engine.connect() as conn:
+        audit = conn.execute(select(t.audit_log.c.route, t.audit_log.c.records)).all()
+    assert not any("Smith" in (r.records or "") for r in audit)
+    routes = {r.route for r in audit}
+    assert {"POST /api/zones/activities", "GET /api/zones/dosage"} <= routes
+    written = [json.loads(r.records) for r in audit if r.route == "POST /api/zones/activities"]
+    assert {"zone_activity": [body["id"]], "zone": [zone_ids[0]]} in written
+
+
+def test_page_map_table_and_the_officers_form(engine: Engine, zone_ids: list[int]) -> None:
+    app = make_app(engine)
+    officer = TestClient(app)
+    add_account(engine, "off2", Role.OFFICER)
+    assert sign_in(officer, "off2") == 303
+    page = officer.get("/zones")
+    assert page.status_code == 200
+    assert 'id="zones-map"' in page.text
+    assert 'id="activity-form"' in page.text
+    assert "<script>" not in page.text  # strict CSP: scripts only from /static
+    start = local_today(4)
+    reply = officer.post(
+        "/zones/activities",
+        data={
+            "csrf_token": form_csrf(page.text),
+            "set": "fpa 2019",
+            "zone_id": str(zone_ids[1]),
+            "kind": "business-check",
+            "started": start.strftime("%Y-%m-%dT%H:%M"),
+            "minutes": "40",
+        },
+        follow_redirects=False,
+    )
+    assert reply.status_code == 303, reply.text
+    assert reply.headers["location"] == "/zones?done=logged&set=fpa+2019"
+    with engine.connect() as conn:
+        row = conn.execute(select(t.zone_activities)).one()
+    assert (row.officer, row.kind, row.zone_id) == ("off2", "business-check", zone_ids[1])
+    assert row.started_at == start.astimezone(UTC)
+    assert row.ended_at - row.started_at == timedelta(minutes=40)
+    day = start.date().isoformat()
+    table = officer.get("/zones", params={"set": "fpa 2019", "start": day, "end": day}).text
+    assert "1 / 40 min" in table
+    # without the CSRF token the form is refused
+    refused = officer.post(
+        "/zones/activities",
+        data={
+            "zone_id": str(zone_ids[1]),
+            "kind": "business-check",
+            "started": "x",
+            "minutes": "1",
+        },
+        follow_redirects=False,
+    )
+    assert refused.status_code == 403
+
+    analyst = TestClient(app)
+    add_account(engine, "an1", Role.ANALYST)
+    assert sign_in(analyst, "an1") == 303
+    seen = analyst.get("/zones").text
+    assert 'id="zones-table"' in seen
+    assert 'id="activity-form"' not in seen
