@@ -133,3 +133,24 @@ def test_bad_input_exits_2_naming_it(tmp_path: Path) -> None:
     share = run(tmp_path, "zones", "build", "--incidents", str(csv), "--area-share", "2",
                 "--districts", str(districts), "--out", out, code=2)  # fmt: skip
     assert "area_share must be in (0, 1]" in share
+
+
+def test_from_db_with_stored_districts_agrees_with_the_file(tmp_path: Path) -> None:
+    csv, districts = _files(tmp_path)
+    run(tmp_path, "import", "baltimore-part1", str(csv))
+    run(tmp_path, "import", "boundaries", str(districts), "--kind", "district", "--name", "d")
+    out = tmp_path / "zones.geojson"
+    common = ("--start", "2014-01-01", "--end", "2014-12-31", "--target-share", "0.9", *SMALL)
+    stored = run(tmp_path, "zones", "build", "--from-db", *common, "--out", str(out), "--json")
+    from_file = run(tmp_path, "zones", "build", "--incidents", str(csv), "--districts",
+                    str(districts), *common, "--out", str(tmp_path / "f.geojson"), "--json")  # fmt: skip
+    assert stored["incidents"] == 21  # the store groups victim rows the same way
+    for key in ("zones_table", "captured", "area_m2"):
+        assert stored[key] == from_file[key]
+    scored = run(tmp_path, "zones", "score", str(out), "--from-db", "--start", "2015-01-01",
+                 "--json")  # fmt: skip
+    # stored districts, ordered by name
+    assert [d["district"] for d in scored["districts"]] == ["East", "West"]
+    assert (scored["incidents"], scored["captured"]) == (5, 4)
+    both = run(tmp_path, "zones", "score", str(out), "--from-db", "--incidents", str(csv), code=2)
+    assert "exactly one of --incidents FILE and --from-db" in both
