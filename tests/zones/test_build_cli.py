@@ -154,3 +154,25 @@ def test_from_db_with_stored_districts_agrees_with_the_file(tmp_path: Path) -> N
     assert (scored["incidents"], scored["captured"]) == (5, 4)
     both = run(tmp_path, "zones", "score", str(out), "--from-db", "--incidents", str(csv), code=2)
     assert "exactly one of --incidents FILE and --from-db" in both
+
+
+def test_score_flags_zones_whose_capture_dropped(tmp_path: Path) -> None:
+    csv, districts = _files(tmp_path)
+    out = tmp_path / "zones.geojson"
+    run(tmp_path, "zones", "build", "--incidents", str(csv), "--start", "2014-01-01", "--end",
+        "2014-12-31", "--target-share", "0.9", "--districts", str(districts), "--out", str(out),
+        *SMALL)  # fmt: skip
+    args = ("zones", "score", str(out), "--incidents", str(csv), "--districts", str(districts),
+            "--start", "2015-01-01", "--end", "2015-12-31", "--before-start", "2014-01-01",
+            "--before-end", "2014-12-31")  # fmt: skip
+    scored = run(tmp_path, *args, "--min-drop", "0.1", "--json")
+    # the hot-spot zone held >= 19 of 21 incidents (>= 90%) in 2014 and 4 of 5 (80%) in 2015
+    (drop,) = [d for d in scored["capture_drops"] if d["zone_id"] == "Z001"]
+    assert drop["after"] == 0.8
+    assert drop["before"] >= 19 / 21
+    assert drop["change"] == drop["after"] / drop["before"] - 1
+    assert run(tmp_path, *args, "--min-drop", "0.5", "--json")["capture_drops"] == []
+    assert "zones whose capture share fell by 10% or more" in run(
+        tmp_path, *args, "--min-drop", "0.1"
+    ).replace("\n", " ")
+    assert "--min-drop must be in (0, 1]" in run(tmp_path, *args, "--min-drop", "0", code=2)

@@ -10,6 +10,7 @@
         --out zones.geojson [--json]
     smart-policing zones score ZONES.geojson (--incidents FILE | --from-db)
         [--start DATE] [--end DATE] [--districts FILE] [--compare OTHER.geojson]
+        [--before-start DATE --before-end DATE [--min-drop 0.5]]
         [--crs EPSG:26985] [--all-offences] [--json]
 
 ``--incidents`` reads an Open Baltimore Part 1 export as published (plain or gzip;
@@ -33,6 +34,7 @@ incidents. Exit status 2 for unusable input, naming the file or option.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -45,6 +47,7 @@ from sqlalchemy import select
 
 from smart_policing.cli_support import EndDateOpt, JsonOpt, StartDateOpt, emit, err, fail
 from smart_policing.cli_support import RootContext as RootContext
+from smart_policing.cli_support import out as console
 from smart_policing.cli_support import root_context as _root
 from smart_policing.data.reader import UnusableFileError
 from smart_policing.store import tables as t
@@ -66,7 +69,13 @@ from smart_policing.zones.incidents import (
     select_gun_incidents,
     to_points,
 )
-from smart_policing.zones.score import ZoneSetScore, compare_zone_sets, score_zone_set
+from smart_policing.zones.score import (
+    CaptureDrop,
+    ZoneSetScore,
+    capture_drops,
+    compare_zone_sets,
+    score_zone_set,
+)
 
 __all__ = ["build_cmd", "load_districts", "load_points", "score_cmd"]
 
@@ -124,6 +133,38 @@ def load_districts(c: RootContext, path: Path | None, crs: str) -> list[NamedPol
     return found
 
 
+def _read_frame(
+    c: RootContext, incidents: Path | None, from_db: bool, *, fmt: str, all_offences: bool
+) -> pl.DataFrame:
+    if (incidents is None) == (not from_db):
+        raise fail("give exactly one of --incidents FILE and --from-db")
+    frame: pl.DataFrame
+    if incidents is not None:
+        try:
+            frame, rejected = read_incidents_file(
+                incidents, timezone=c.settings.timezone, format_name=fmt
+            )
+        except (UnusableFileError, ValueError, KeyError) as exc:
+            raise fail(f"--incidents {incidents}: {exc}") from exc
+        if rejected:
+            err.print(f"{incidents}: {rejected:,} rows the importer would reject left out")
+    else:
+        frame = load_stored_incidents(c.engine())
+    return frame if all_offences else select_gun_incidents(frame)
+
+
+def _period(
+    c: RootContext, frame: pl.DataFrame, start: datetime | None, end: datetime | None, crs: str
+) -> IncidentPoints:
+    frame = filter_period(
+        frame,
+        start.date() if start else None,
+        end.date() if end else None,
+        timezone=c.settings.timezone,
+    )
+    return to_points(frame, crs=crs)
+
+
 def load_points(
     c: RootContext,
     incidents: Path | None,
@@ -135,26 +176,9 @@ def load_points(
     crs: str,
     all_offences: bool,
 ) -> IncidentPoints:
-    """The selected incidents of the period as projected points."""
-    if (incidents is None) == (not from_db):
-        raise fail("give exactly one of --incidents FILE and --from-db")
-    tz = c.settings.timezone
-    frame: pl.DataFrame
-    if incidents is not None:
-        try:
-            frame, rejected = read_incidents_file(incidents, timezone=tz, format_name=fmt)
-        except (UnusableFileError, ValueError, KeyError) as exc:
-            raise fail(f"--incidents {incidents}: {exc}") from exc
-        if rejected:
-            err.print(f"{incidents}: {rejected:,} rows the importer would reject left out")
-    else:
-        frame = load_stored_incidents(c.engine())
-    if not all_offences:
-        frame = select_gun_incidents(frame)
-    frame = filter_period(
-        frame, start.date() if start else None, end.date() if end else None, timezone=tz
-    )
-    return to_points(frame, crs=crs)
+    """The selected incidents of the period (local days, inclusive) as projected points."""
+    frame = _read_frame(c, incidents, from_db, fmt=fmt, all_offences=all_offences)
+    return _period(c, frame, start, end, crs)
 
 
 @zones_app.command("build")
@@ -274,22 +298,50 @@ def score_cmd(
     compare: Annotated[
         Path | None, typer.Option("--compare", help="A second zone set to score beside it.")
     ] = None,
+    before_start: Annotated[
+        datetime | None,
+        typer.Option(
+            "--before-start", formats=["%Y-%m-%d"], help="Earlier period's first local date."
+        ),
+    ] = None,
+    before_end: Annotated[
+        datetime | None,
+        typer.Option("--before-end", formats=["%Y-%m-%d"], help="Earlier period's last date."),
+    ] = None,
+    min_drop: Annotated[
+        float,
+        typer.Option("--min-drop", help="Flag zones whose capture share fell by this fraction."),
+    ] = 0.5,
     crs: CrsOpt = DEFAULT_CRS,
     all_offences: AllOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Score a zone set on a period: area share, capture share, PAI, per district."""
+    """Score a zone set on a period: area share, capture share, PAI, per district.
+
+    With ``--before-start``/``--before-end`` the zones are scored on that earlier
+    period too, and zones whose capture share fell by at least ``--min-drop`` are
+    listed (``capture_drops``).
+    """
     c = _root(ctx, as_json)
+    if not 0 < min_drop <= 1:
+        raise fail(f"--min-drop must be in (0, 1], got {min_drop}")
     zones = _read_geojson(zones_file, crs, "zones")
     other = _read_geojson(compare, crs, "--compare zones") if compare is not None else None
     districts = load_districts(c, districts_file, crs)
-    pts = load_points(
-        c, incidents, from_db, start=start, end=end, fmt=fmt, crs=crs, all_offences=all_offences
-    )
+    frame = _read_frame(c, incidents, from_db, fmt=fmt, all_offences=all_offences)
+    pts = _period(c, frame, start, end, crs)
     city: BaseGeometry = union_all(d.geometry for d in districts)
     if other is None:
         s = score_zone_set(zones, city, pts.x, pts.y, districts=districts)
-        emit(c, s.to_dict() | {"zones_file": str(zones_file)}, _score_table(s, str(zones_file)))
+        doc: dict[str, Any] = s.to_dict() | {"zones_file": str(zones_file)}
+        if before_start is not None or before_end is not None:
+            early = _period(c, frame, before_start, before_end, crs)
+            was = score_zone_set(zones, city, early.x, early.y)
+            drops = capture_drops(was, s, min_drop=min_drop)
+            doc["capture_drops"] = [asdict(d) for d in drops]
+            if not c.as_json:
+                console.print(_drops_table(drops, min_drop))
+        emit(c, doc, _score_table(s, str(zones_file)))
         return
     cmp = compare_zone_sets(zones, other, city, pts.x, pts.y, districts=districts)
     data: dict[str, Any] = cmp.to_dict() | {"zones_file": str(zones_file), "compare": str(compare)}
@@ -300,6 +352,22 @@ def score_cmd(
         f"{_num(cmp.capture_ratio)}, PAI ratio {_num(cmp.pai_ratio)}"
     )
     emit(c, data, table)
+
+
+def _drops_table(drops: list[CaptureDrop], min_drop: float) -> Table:
+    table = Table(
+        "zone",
+        "district",
+        "share before",
+        "share after",
+        "change",
+        title=f"{len(drops)} zones whose capture share fell by {min_drop:.0%} or more",
+    )
+    for d in drops:
+        table.add_row(
+            d.zone_id, d.district or "-", f"{d.before:.2%}", f"{d.after:.2%}", f"{d.change:+.0%}"
+        )
+    return table
 
 
 def _num(v: float | None) -> str:
