@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -10,9 +11,12 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from smart_policing.cli import app
+from smart_policing.store import make_engine
+from smart_policing.store import tables as t
 from smart_policing.zones.activity import (
     CLOCK_SKEW,
     MAX_DURATION,
@@ -156,6 +160,15 @@ def test_cli_import_log_and_dosage(tmp_path: Path) -> None:
     assert (first["created"], first["zones"], first["kind"]) == (True, 1, "district-action-team")
     # 0.01° x 0.01° at 39.3°N: about 862 m x 1,112 m
     assert 0.94e6 < first["area_m2"] < 0.97e6
+    # the import ledger names the file read, its bytes and hash
+    with make_engine(db).connect() as conn:
+        ledger = conn.execute(select(t.imports)).one()
+    assert (ledger.format, ledger.file_name, ledger.file_bytes) == (
+        "zone-set",
+        "zones.geojson",
+        path.stat().st_size,
+    )
+    assert ledger.file_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     again = cli(db, "zones", "import", str(path), "--name", "dat", "--json")
     assert again["created"] is False
     assert [s["name"] for s in cli(db, "zones", "list", "--json")] == ["dat"]

@@ -363,11 +363,15 @@ def import_zone_set(
     crs: str | None = None,
     projected_crs: str = DEFAULT_PROJECTED_CRS,
     key_field: str | None = None,
+    file_sha256: str | None = None,
+    file_bytes: int | None = None,
 ) -> ZoneSetImported:
     """Store the GeoJSON FeatureCollection ``doc`` as zone set ``name``.
 
     Idempotent: the same name and content return the stored set (``created=False``);
-    the same name with other content raises :class:`ZoneStoreError`.
+    the same name with other content raises :class:`ZoneStoreError`. ``file_sha256``
+    and ``file_bytes`` describe the file read, for the import ledger (default: the
+    zones' content hash and the document's JSON length).
     """
     name = name.strip()
     if not name or len(name) > 128 or any(ord(ch) < 32 for ch in name):
@@ -390,8 +394,8 @@ def import_zone_set(
         format_name="zone-set",
         source=name[:64],
         file_name=file_name,
-        sha256=sha,
-        size=len(json.dumps(doc)),
+        sha256=file_sha256 or sha,
+        size=file_bytes if file_bytes is not None else len(json.dumps(doc)),
     )
     rows = []
     for z in shapes:

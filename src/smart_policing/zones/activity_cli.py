@@ -34,6 +34,7 @@ import typer
 from rich.table import Table
 
 from smart_policing.cli_support import JsonOpt, emit, fail, parse_day, root_context
+from smart_policing.data.reader import file_sha256
 from smart_policing.store.zones import (
     DEFAULT_PROJECTED_CRS,
     ZoneSetInfo,
@@ -125,6 +126,8 @@ def import_cmd(
             crs=crs,
             projected_crs=projected_crs,
             key_field=key_field,
+            file_sha256=file_sha256(path),
+            file_bytes=path.stat().st_size,
         )
     except ZoneStoreError as exc:
         raise fail(f"{path}: {exc}") from exc
