@@ -139,6 +139,15 @@ def test_log_then_read_dosage_and_the_map(
     listed = client.get("/api/zones/activities", params={"set": "fpa 2019"}, headers=sup).json()
     assert [a["officer"] for a in listed["items"]] == ["off1"]
     assert listed["next_cursor"] is None
+    before = (start.date() - timedelta(days=1)).isoformat()
+    assert (
+        client.get("/api/zones/activities", params={"end": before}, headers=sup).json()["items"]
+        == []
+    )
+    assert len(
+        client.get("/api/zones/activities", params={"start": start.date().isoformat(),
+                   "end": start.date().isoformat()}, headers=sup).json()["items"]
+    ) == 1  # fmt: skip
     day = start.date().isoformat()
     dose = client.get(
         "/api/zones/dosage", params={"set": "fpa 2019", "start": day, "end": day}, headers=sup

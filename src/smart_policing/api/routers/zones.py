@@ -16,7 +16,7 @@ notes.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -372,6 +372,7 @@ def api_log_activity(
 def api_activities(
     request: Request,
     engine: EngineDep,
+    settings: SettingsDep,
     _who: Annotated[Principal, Depends(allow(*DOSAGE_READERS))],
     zone_set: Annotated[
         SetName | None, BlankIsNone, Query(alias="set", description="only this zone set")
@@ -384,14 +385,31 @@ def api_activities(
         Annotated[str, StringConstraints(max_length=80)] | None, BlankIsNone, Query()
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    start: Annotated[
+        LocalDay | None, BlankIsNone, Query(description="first local day of the start")
+    ] = None,
+    end: Annotated[
+        LocalDay | None, BlankIsNone, Query(description="last local day of the start")
+    ] = None,
 ) -> ActivityPageOut:
-    """Logged activities newest first (by start), filtered by set, zone or officer."""
+    """Logged activities newest first (by start), filtered by set, zone, officer and
+    the local days they started on."""
     set_id = _zone_set(engine, zone_set).id if zone_set is not None else None
+    tz = ZoneInfo(settings.timezone)
+    lo = datetime.combine(start, time(), tz) if start is not None else None
+    hi = datetime.combine(end + timedelta(days=1), time(), tz) if end is not None else None
     if officer is not None and any(ord(ch) < 32 for ch in officer):
         raise HTTPException(422, "officer: must not contain control characters")
     try:
         page = activity_page(
-            engine, set_id=set_id, zone_id=zone_id, officer=officer, cursor=cursor, limit=limit
+            engine,
+            set_id=set_id,
+            zone_id=zone_id,
+            officer=officer,
+            start=lo,
+            end=hi,
+            cursor=cursor,
+            limit=limit,
         )
     except ZoneStoreError as exc:
         raise HTTPException(422, str(exc)) from None
