@@ -79,12 +79,12 @@ class BuildParams:
     max_zones: int | None = 120
     max_zones_per_district: int | None = None
     cell_m: float = 50.0
-    bandwidth_m: float = 100.0
+    bandwidth_m: float = 75.0
     half_life_days: float | None = None
     min_area_m2: float = 10_000.0
     max_area_m2: float = 400_000.0
-    max_aspect: float = 3.0
-    min_fill: float = 0.5
+    max_aspect: float = 4.0
+    min_fill: float = 0.4
 
     def __post_init__(self) -> None:
         if (self.target_share is None) == (self.area_share is None):

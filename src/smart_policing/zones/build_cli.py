@@ -4,9 +4,9 @@
 
     smart-policing zones build (--incidents FILE | --from-db) --start DATE --end DATE
         (--target-share 0.33 | --area-share 0.0345) [--max-zones 120]
-        [--max-zones-per-district N] [--districts FILE] [--cell-m 50] [--bandwidth-m 100]
+        [--max-zones-per-district N] [--districts FILE] [--cell-m 50] [--bandwidth-m 75]
         [--half-life-days D] [--min-area-m2 10000] [--max-area-m2 400000]
-        [--max-aspect 3] [--min-fill 0.5] [--crs EPSG:26985] [--all-offences]
+        [--max-aspect 4] [--min-fill 0.4] [--crs EPSG:26985] [--all-offences]
         --out zones.geojson [--json]
     smart-policing zones score ZONES.geojson (--incidents FILE | --from-db)
         [--start DATE] [--end DATE] [--districts FILE] [--compare OTHER.geojson]
@@ -78,6 +78,8 @@ from smart_policing.zones.score import (
 )
 
 __all__ = ["build_cmd", "load_districts", "load_points", "score_cmd"]
+
+_D = BuildParams(area_share=0.0345)  # the builder's defaults, shown as the options
 
 IncidentsOpt = Annotated[
     Path | None,
@@ -196,28 +198,32 @@ def build_cmd(
     area_share: Annotated[
         float | None, typer.Option("--area-share", help="Spend this share of the city's area.")
     ] = None,
-    max_zones: Annotated[int, typer.Option("--max-zones", help="At most this many zones.")] = 120,
+    max_zones: Annotated[
+        int, typer.Option("--max-zones", help="At most this many zones.")
+    ] = _D.max_zones or 120,
     max_per_district: Annotated[
         int | None, typer.Option("--max-zones-per-district", help="At most N per district.")
     ] = None,
     districts_file: DistrictsOpt = None,
-    cell_m: Annotated[float, typer.Option("--cell-m", help="Grid cell side, metres.")] = 50.0,
+    cell_m: Annotated[float, typer.Option("--cell-m", help="Grid cell side, metres.")] = _D.cell_m,
     bandwidth_m: Annotated[
         float, typer.Option("--bandwidth-m", help="Gaussian smoothing s.d., metres (0: none).")
-    ] = 100.0,
+    ] = _D.bandwidth_m,
     half_life_days: Annotated[
         float | None, typer.Option("--half-life-days", help="Recency weight half-life, days.")
     ] = None,
-    min_area_m2: Annotated[float, typer.Option("--min-area-m2", help="Zone minimum, m2.")] = 10_000,
+    min_area_m2: Annotated[
+        float, typer.Option("--min-area-m2", help="Zone minimum, m2.")
+    ] = _D.min_area_m2,
     max_area_m2: Annotated[
         float, typer.Option("--max-area-m2", help="Zone maximum, m2.")
-    ] = 400_000,
+    ] = _D.max_area_m2,
     max_aspect: Annotated[
         float, typer.Option("--max-aspect", help="Longest/shortest bounding-box side.")
-    ] = 3.0,
+    ] = _D.max_aspect,
     min_fill: Annotated[
         float, typer.Option("--min-fill", help="Least share of its bounding box a zone fills.")
-    ] = 0.5,
+    ] = _D.min_fill,
     crs: CrsOpt = DEFAULT_CRS,
     all_offences: AllOpt = False,
     as_json: JsonOpt = False,
