@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import box
 
 from smart_policing.zones.geometry import NamedPolygon, polygons_from_geojson
@@ -112,3 +115,42 @@ def test_geojson_in_crs84_is_projected_to_metres() -> None:
     assert p.name == "7"
     # 0.001 deg lon = 111,320 m * cos(39.3005 deg) = 86.17 m; 0.001 deg lat = 111.0 m
     assert p.geometry.area == pytest.approx(86.17 * 111.0, rel=0.005)
+
+
+coord = st.integers(min_value=0, max_value=20)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    boxes=st.lists(st.tuples(coord, coord, coord, coord), min_size=0, max_size=4),
+    points=st.lists(st.tuples(coord, coord), min_size=1, max_size=30),
+)
+def test_capture_matches_a_brute_force_reference(
+    boxes: list[tuple[int, int, int, int]], points: list[tuple[int, int]]
+) -> None:
+    """Captured incidents, per zone and per district, against a loop over the boxes
+    (edges inside) on a 20 x 20 city split at x = 10; zones may stick out of the city."""
+    rects = [(min(a, c), min(b, d), max(a, c) + 1, max(b, d) + 1) for a, b, c, d in boxes]
+    zones = [NamedPolygon(f"z{i}", box(*r)) for i, r in enumerate(rects)]
+    city = box(0, 0, 20, 20)
+    halves = [NamedPolygon("L", box(0, 0, 10, 20)), NamedPolygon("R", box(10, 0, 20, 20))]
+    x = np.array([p[0] for p in points], dtype=float)
+    y = np.array([p[1] for p in points], dtype=float)
+    s = score_zone_set(zones, city, x, y, districts=halves)
+
+    def inside(r: tuple[int, int, int, int], px: float, py: float) -> bool:
+        return r[0] <= px <= r[2] and r[1] <= py <= r[3]
+
+    hit = [any(inside(r, px, py) for r in rects) for px, py in zip(x, y, strict=True)]
+    assert s.incidents == len(points)
+    assert s.captured == sum(hit)
+    assert [z.incidents for z in s.per_zone] == [
+        sum(inside(r, px, py) for px, py in zip(x, y, strict=True)) for r in rects
+    ]
+    left = [px <= 10 for px in x]  # the shared edge x = 10 counts in both halves
+    right = [px >= 10 for px in x]
+    assert s.districts[0].incidents == sum(left)
+    assert s.districts[0].captured == sum(h and a for h, a in zip(hit, left, strict=True))
+    assert s.districts[1].captured == sum(h and a for h, a in zip(hit, right, strict=True))
+    union = shapely.union_all([z.geometry for z in zones])
+    assert s.area_share == pytest.approx(shapely.intersection(union, city).area / 400)
