@@ -6,6 +6,7 @@ machine); under ``CI=true`` a missing browser is a failure, not a skip.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -27,6 +28,7 @@ from smart_policing.security import SecurityPolicy
 from smart_policing.security.roles import Role
 from smart_policing.settings import Settings
 from smart_policing.store import make_engine, upgrade
+from smart_policing.store.zones import ZoneSetKind, import_zone_set
 from webhelpers import PASSWORD, add_account
 
 CHROMIUM = Path(os.environ.get("SMART_CHROMIUM", "/usr/bin/chromium"))
@@ -66,6 +68,16 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
     import_file(engine, root / "city" / "cad_calls.csv", builtin_mapping("cad"), timezone=tz)
     add_account(engine, "ana", Role.ANALYST)
     add_account(engine, "dee", Role.DISPATCHER)
+    add_account(engine, "oli", Role.OFFICER)
+    # a zone set for the zones page: the synthetic city's beats as focused patrol areas
+    import_zone_set(
+        engine,
+        json.loads((root / "city" / "beats.geojson").read_text()),
+        name="beats",
+        kind=ZoneSetKind.FOCUSED_PATROL,
+        file_name="beats.geojson",
+        actor="browser-setup",
+    )
     # every test signs in from 127.0.0.1: more than the 10 sign-ins a minute a person gets
     settings = Settings(
         database_url=url, timezone=tz, security=SecurityPolicy(login_rate="1000/minute")
