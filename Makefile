@@ -58,6 +58,8 @@ bench: install
 	$(BIN)/python benchmarks/bench_compstat.py --keep
 	$(BIN)/python benchmarks/bench_simulate.py
 	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/bench_zones.py
+	$(BIN)/python benchmarks/bench_forecast.py
 
 clean:
 	rm -rf $(DEMO_DIR) bench-out .pytest_cache .mypy_cache .ruff_cache
