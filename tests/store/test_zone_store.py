@@ -371,3 +371,27 @@ def test_bpd_areas_fall_in_the_nine_districts(engine: Engine, real_file: Any) ->
         "Southwestern": 14,
         "Western": 13,
     }
+
+
+def test_zones_built_by_zones_build_keep_their_ids(engine: Engine) -> None:
+    """The builder writes ``zone_id`` (Z001, ...): an imported build keeps those keys, so
+    officers log activity against the ids the analyst's table shows."""
+    square = [[[-76.61, 39.29], [-76.60, 39.29], [-76.60, 39.30], [-76.61, 39.30], [-76.61, 39.29]]]
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"zone_id": f"Z00{i}", "district": "Central", "rank": i},
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[x + 0.02 * i, y] for x, y in square[0]]],
+                },
+            }
+            for i in (1, 2)
+        ],
+    }
+    done = import_zone_set(
+        engine, doc, name="built", kind=ZoneSetKind.FOCUSED_PATROL, file_name="z.geojson", actor="t"
+    )
+    assert [z.zone_key for z in list_zones(engine, done.zone_set.id)] == ["Z001", "Z002"]

@@ -84,7 +84,7 @@ __all__ = [
 #: NAD83 / Maryland (metres): areas of Baltimore zones are computed in it by default.
 DEFAULT_PROJECTED_CRS = "EPSG:26985"
 
-_KEY_FIELDS = ("zone_key", "zone", "name", "id", "Id", "ID")
+_KEY_FIELDS = ("zone_key", "zone_id", "zone", "name", "id", "Id", "ID")
 _DISTRICT_FIELDS = ("district", "District", "DISTRICT", "dist_name")
 _MAX_KEY = 128
 
