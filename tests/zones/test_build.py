@@ -7,7 +7,7 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from smart_policing.zones.build import BuildParams, build_zones
+from smart_policing.zones.build import TIERS, BuildParams, build_zones, tier_params
 from smart_policing.zones.geometry import NamedPolygon
 from smart_policing.zones.score import score_zone_set
 
@@ -143,3 +143,38 @@ def test_incidents_outside_the_city_are_ignored() -> None:
 def test_invalid_parameters(kwargs: dict[str, float], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         BuildParams(**kwargs)  # type: ignore[arg-type]
+
+
+def test_tier_presets_and_overrides() -> None:
+    dat = tier_params("dat", area_share=0.015)
+    assert (dat.min_area_m2, dat.max_area_m2) == (100_000.0, 1_000_000.0)
+    assert (dat.max_zones, dat.max_zones_per_district) == (11, 2)
+    assert tier_params("micro", area_share=0.0345) == BuildParams(area_share=0.0345)
+    assert tier_params("dat", area_share=0.015, max_zones=15).max_zones == 15
+    assert set(TIERS) == {"micro", "dat"}
+    with pytest.raises(ValueError, match="unknown tier 'sector'"):
+        tier_params("sector", area_share=0.01)
+
+
+def test_dat_tier_builds_larger_zones_within_its_limits() -> None:
+    # four dense 250 m squares (three in W, one in E) and a scattered background: at the
+    # DAT tier each zone is 0.1-1.0 km2 and W keeps at most two of its three blocks
+    rng = np.random.default_rng(3)
+    parts = [
+        _cluster(rng, 200, 20, 20, 250),
+        _cluster(rng, 180, 20, 700, 250),
+        _cluster(rng, 160, 220, 380, 250),
+        _cluster(rng, 150, 700, 400, 250),
+        _cluster(rng, 40, 0, 0, 1000),
+    ]
+    x = np.concatenate([p[0] for p in parts])
+    y = np.concatenate([p[1] for p in parts])
+    p = tier_params("dat", area_share=0.3, cell_m=50.0, bandwidth_m=0.0)
+    b = build_zones(x, y, CITY, DISTRICTS, p)
+    assert len(b.zones) == 3  # W's third block would be a third W zone
+    for z in b.zones:
+        assert 100_000 <= z.area_m2 <= 1_000_000
+    per = [z.district for z in b.zones]
+    assert sorted(per) == ["E", "W", "W"]
+    assert b.area_share <= 0.3 + 1e-9
+    assert b.captured >= 150 + 160  # at least the E block and one W block

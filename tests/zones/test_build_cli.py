@@ -133,6 +133,29 @@ def test_bad_input_exits_2_naming_it(tmp_path: Path) -> None:
     share = run(tmp_path, "zones", "build", "--incidents", str(csv), "--area-share", "2",
                 "--districts", str(districts), "--out", out, code=2)  # fmt: skip
     assert "area_share must be in (0, 1]" in share
+    tier = run(tmp_path, "zones", "build", "--incidents", str(csv), "--area-share", "0.1",
+               "--tier", "sector", "--districts", str(districts), "--out", out, code=2)  # fmt: skip
+    assert "unknown tier 'sector'" in tier
+
+
+def test_dat_tier_preset_and_override(tmp_path: Path) -> None:
+    csv, districts = _files(tmp_path)
+    out = str(tmp_path / "z.geojson")
+    dat = run(tmp_path, "zones", "build", "--incidents", str(csv), "--area-share", "0.5",
+              "--tier", "dat", "--districts", str(districts), "--out", out, "--json")  # fmt: skip
+    p = dat["params"]
+    assert (p["min_area_m2"], p["max_area_m2"]) == (100_000.0, 1_000_000.0)
+    assert (p["max_zones"], p["max_zones_per_district"]) == (11, 2)
+    assert dat["zones_table"]
+    assert all(100_000 <= z["area_m2"] <= 1_000_000 for z in dat["zones_table"])
+    over = run(tmp_path, "zones", "build", "--incidents", str(csv), "--area-share", "0.5",
+               "--tier", "dat", "--max-zones", "1", "--districts", str(districts), "--out", out,
+               "--json")  # fmt: skip
+    assert over["params"]["max_zones"] == 1
+    assert len(over["zones_table"]) <= 1
+    micro = run(tmp_path, "zones", "build", "--incidents", str(csv), "--area-share", "0.5",
+                "--districts", str(districts), "--out", out, "--json")  # fmt: skip
+    assert (micro["params"]["max_zones"], micro["params"]["max_area_m2"]) == (120, 400_000.0)
 
 
 def test_from_db_with_stored_districts_agrees_with_the_file(tmp_path: Path) -> None:

@@ -40,6 +40,13 @@ four steps, all in a metric CRS (metres):
    selection, or no further zone fitted), the chosen zones grow into their best free
    neighbours (same size and compactness limits) until it is spent.
 
+**Tiers.** BPD's 2019 plan has two tiers: 118 focused patrol areas (street blocks,
+about 0.01-0.4 km2) and 11 larger District Action Team (DAT) zones (3.13 km2 in all,
+0.05-0.7 km2 each, one to three per district). :data:`TIERS` holds the size bounds
+and zone limits of each as presets (``micro``: the defaults; ``dat``: zones of
+0.1-1.0 km2, at most 11 zones and 2 per district); :func:`tier_params` makes the
+:class:`BuildParams` of a tier, any field overridden.
+
 The reported ``incidents`` of a zone are the (unweighted) incidents inside its final
 polygon, counted exactly as :mod:`smart_policing.zones.score` does. Pure: arrays and
 shapely geometries in, :class:`ZoneBuild` out.
@@ -61,7 +68,7 @@ from shapely.geometry.base import BaseGeometry
 
 from smart_policing.zones.geometry import FloatArray, NamedPolygon
 
-__all__ = ["BuildParams", "BuiltZone", "ZoneBuild", "build_zones"]
+__all__ = ["TIERS", "BuildParams", "BuiltZone", "ZoneBuild", "build_zones", "tier_params"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -116,6 +123,30 @@ class BuildParams:
     def mode(self) -> Literal["target", "area"]:
         """``target`` (reach a share of incidents) or ``area`` (spend an area budget)."""
         return "target" if self.target_share is not None else "area"
+
+
+TIERS: dict[str, dict[str, Any]] = {
+    "micro": {},
+    "dat": {
+        "min_area_m2": 100_000.0,
+        "max_area_m2": 1_000_000.0,
+        "max_zones": 11,
+        "max_zones_per_district": 2,
+    },
+}
+"""Presets of :class:`BuildParams` fields per tier (square metres, counts); ``micro`` is
+the defaults (BPD's focused patrol areas), ``dat`` BPD's District Action Team zones."""
+
+
+def tier_params(tier: str, **overrides: Any) -> BuildParams:
+    """The :class:`BuildParams` of ``tier`` (a key of :data:`TIERS`), with ``overrides``
+    (any field, e.g. ``area_share=0.0149``) taking precedence over the preset.
+
+    Raises ``ValueError`` for an unknown tier or invalid parameters.
+    """
+    if tier not in TIERS:
+        raise ValueError(f"unknown tier {tier!r}; known: {', '.join(TIERS)}")
+    return BuildParams(**(TIERS[tier] | overrides))
 
 
 @dataclass(frozen=True)

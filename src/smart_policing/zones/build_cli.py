@@ -3,7 +3,7 @@
 ::
 
     smart-policing zones build (--incidents FILE | --from-db) --start DATE --end DATE
-        (--target-share 0.33 | --area-share 0.0345) [--max-zones 120]
+        (--target-share 0.33 | --area-share 0.0345) [--tier micro|dat] [--max-zones 120]
         [--max-zones-per-district N] [--districts FILE] [--cell-m 50] [--bandwidth-m 75]
         [--half-life-days D] [--min-area-m2 10000] [--max-area-m2 400000]
         [--max-aspect 4] [--min-fill 0.4] [--crs EPSG:26985] [--all-offences]
@@ -25,7 +25,11 @@ district boundaries imported into the store. Everything is measured in ``--crs``
 
 ``build`` writes the zones as RFC 7946 GeoJSON (WGS84) with properties ``zone_id``,
 ``district``, ``area_m2``, ``incidents`` (training incidents inside), ``share`` and
-``rank``, and prints the table (method: :mod:`smart_policing.zones.build`). ``score``
+``rank``, and prints the table (method: :mod:`smart_policing.zones.build`). ``--tier``
+picks the preset zone sizes and limits (:data:`smart_policing.zones.build.TIERS`):
+``micro`` for focused patrol areas, ``dat`` for District Action Team zones; the
+``--min-area-m2``, ``--max-area-m2``, ``--max-zones`` and ``--max-zones-per-district``
+options override the preset. ``score``
 prints area share, capture share and PAI for the city and per district (method:
 :mod:`smart_policing.zones.score`); ``--compare`` scores a second set on the same
 incidents. Exit status 2 for unusable input, naming the file or option.
@@ -51,7 +55,7 @@ from smart_policing.cli_support import out as console
 from smart_policing.cli_support import root_context as _root
 from smart_policing.data.reader import UnusableFileError
 from smart_policing.store import tables as t
-from smart_policing.zones.build import BuildParams, ZoneBuild, build_zones
+from smart_policing.zones.build import BuildParams, ZoneBuild, build_zones, tier_params
 from smart_policing.zones.cli import zones_app
 from smart_policing.zones.geometry import (
     DEFAULT_CRS,
@@ -198,11 +202,20 @@ def build_cmd(
     area_share: Annotated[
         float | None, typer.Option("--area-share", help="Spend this share of the city's area.")
     ] = None,
+    tier: Annotated[
+        str,
+        typer.Option(
+            "--tier",
+            help="Preset of zone size and count: micro (0.01-0.4 km2, <= 120 zones) or dat "
+            "(District Action Team zones: 0.1-1.0 km2, <= 11 zones, <= 2 per district).",
+        ),
+    ] = "micro",
     max_zones: Annotated[
-        int, typer.Option("--max-zones", help="At most this many zones.")
-    ] = _D.max_zones or 120,
+        int | None, typer.Option("--max-zones", help="At most this many zones (tier preset).")
+    ] = None,
     max_per_district: Annotated[
-        int | None, typer.Option("--max-zones-per-district", help="At most N per district.")
+        int | None,
+        typer.Option("--max-zones-per-district", help="At most N per district (tier preset)."),
     ] = None,
     districts_file: DistrictsOpt = None,
     cell_m: Annotated[float, typer.Option("--cell-m", help="Grid cell side, metres.")] = _D.cell_m,
@@ -213,11 +226,11 @@ def build_cmd(
         float | None, typer.Option("--half-life-days", help="Recency weight half-life, days.")
     ] = None,
     min_area_m2: Annotated[
-        float, typer.Option("--min-area-m2", help="Zone minimum, m2.")
-    ] = _D.min_area_m2,
+        float | None, typer.Option("--min-area-m2", help="Zone minimum, m2 (tier preset).")
+    ] = None,
     max_area_m2: Annotated[
-        float, typer.Option("--max-area-m2", help="Zone maximum, m2.")
-    ] = _D.max_area_m2,
+        float | None, typer.Option("--max-area-m2", help="Zone maximum, m2 (tier preset).")
+    ] = None,
     max_aspect: Annotated[
         float, typer.Option("--max-aspect", help="Longest/shortest bounding-box side.")
     ] = _D.max_aspect,
@@ -232,19 +245,23 @@ def build_cmd(
     c = _root(ctx, as_json)
     if (target_share is None) == (area_share is None):
         raise fail("give exactly one of --target-share and --area-share")
+    explicit = {
+        "max_zones": max_zones,
+        "max_zones_per_district": max_per_district,
+        "min_area_m2": min_area_m2,
+        "max_area_m2": max_area_m2,
+    }
     try:
-        params = BuildParams(
+        params = tier_params(
+            tier,
             target_share=target_share,
             area_share=area_share,
-            max_zones=max_zones,
-            max_zones_per_district=max_per_district,
             cell_m=cell_m,
             bandwidth_m=bandwidth_m,
             half_life_days=half_life_days,
-            min_area_m2=min_area_m2,
-            max_area_m2=max_area_m2,
             max_aspect=max_aspect,
             min_fill=min_fill,
+            **{k: v for k, v in explicit.items() if v is not None},
         )
     except ValueError as exc:
         raise fail(str(exc)) from exc
