@@ -199,3 +199,29 @@ def test_score_flags_zones_whose_capture_dropped(tmp_path: Path) -> None:
         tmp_path, *args, "--min-drop", "0.1"
     ).replace("\n", " ")
     assert "--min-drop must be in (0, 1]" in run(tmp_path, *args, "--min-drop", "0", code=2)
+
+
+def test_score_lists_places_that_emerged_outside_the_zones(tmp_path: Path) -> None:
+    csv, districts = _files(tmp_path)
+    out = tmp_path / "zones.geojson"
+    run(tmp_path, "zones", "build", "--incidents", str(csv), "--start", "2014-01-01", "--end",
+        "2014-12-31", "--target-share", "0.9", "--districts", str(districts), "--out", str(out),
+        *SMALL)  # fmt: skip
+    args = ("zones", "score", str(out), "--incidents", str(csv), "--districts", str(districts),
+            "--start", "2015-01-01", "--end", "2015-12-31", "--before-start", "2014-01-01",
+            "--before-end", "2014-12-31")  # fmt: skip
+    (place,) = run(tmp_path, *args, "--json")["emerging_places"]
+    # 2015: 4 homicides in the West hot spot (inside the zone) and 1 in the east, in a
+    # cell with no gun incident in 2014; it ranks 2nd, after the hot spot's cell
+    assert (place["district"], place["before"], place["after"], place["change"]) == (
+        "East",
+        0,
+        1,
+        1,
+    )
+    assert place["rank_after"] == 2
+    assert place["cell_m"] == 150.0
+    assert abs(place["lat"] - LAT0) < 0.02
+    text = run(tmp_path, *args).replace("\n", " ")
+    assert "1 places (150 m cells) outside the zones whose incidents rose" in text
+    assert "--place-m must be positive" in run(tmp_path, *args, "--place-m", "0", code=2)

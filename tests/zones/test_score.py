@@ -10,7 +10,13 @@ from hypothesis import strategies as st
 from shapely.geometry import box
 
 from smart_policing.zones.geometry import NamedPolygon, polygons_from_geojson
-from smart_policing.zones.score import capture_drops, compare_zone_sets, score_zone_set
+from smart_policing.zones.score import (
+    EmergingPlace,
+    capture_drops,
+    compare_zone_sets,
+    emerging_places,
+    score_zone_set,
+)
 
 # city: 0..100 x 0..100 m (10,000 m2); district W = x < 50, district E = x >= 50
 CITY = box(0, 0, 100, 100)
@@ -154,3 +160,27 @@ def test_capture_matches_a_brute_force_reference(
     assert s.districts[1].captured == sum(h and a for h, a in zip(hit, right, strict=True))
     union = shapely.union_all([z.geometry for z in zones])
     assert s.area_share == pytest.approx(shapely.intersection(union, city).area / 400)
+
+
+def test_emerging_places_on_a_two_by_two_grid() -> None:
+    # 50 m cells: SW (0..50, 0..50) holds zone a, NW (0..50, 50..100), SE, NE
+    bx = np.array([15, 30, 60, 70], dtype=float)  # a; SW; NE; NE
+    by = np.array([15, 30, 60, 70], dtype=float)
+    ax = np.array([15, 16, 30, 40, 45, 60, 10, 20, 150], dtype=float)
+    ay = np.array([15, 16, 30, 40, 10, 80, 60, 70, 50], dtype=float)
+    # after: a 2 (inside the zone, not counted); SW 3 outside; NE 1; NW 2; one outside city
+    places = emerging_places(ZONES[:1], CITY, bx, by, ax, ay, cell_m=50, districts=DISTRICTS)
+    assert places == [
+        # SW: 1 -> 3 outside the zone; 5 incidents in all after, the busiest cell
+        EmergingPlace(25.0, 25.0, 50.0, "W", 1, 3, 2, 1),
+        # NW: 0 -> 2, same rise, fewer after; second busiest (NE fell 2 -> 1: not listed)
+        EmergingPlace(25.0, 75.0, 50.0, "W", 0, 2, 2, 2),
+    ]
+    assert emerging_places(ZONES[:1], CITY, bx, by, ax, ay, cell_m=50, limit=1) == [
+        EmergingPlace(25.0, 25.0, 50.0, None, 1, 3, 2, 1)
+    ]
+    # with no zones, SW counts the incidents of a too: 2 -> 5
+    top = emerging_places([], CITY, bx, by, ax, ay, cell_m=50)[0]
+    assert (top.before, top.after, top.change) == (2, 5, 3)
+    with pytest.raises(ValueError, match="cell_m"):
+        emerging_places([], CITY, bx, by, ax, ay, cell_m=0)

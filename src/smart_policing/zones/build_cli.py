@@ -10,7 +10,8 @@
         --out zones.geojson [--json]
     smart-policing zones score ZONES.geojson (--incidents FILE | --from-db)
         [--start DATE] [--end DATE] [--districts FILE] [--compare OTHER.geojson]
-        [--before-start DATE --before-end DATE [--min-drop 0.5]]
+        [--before-start DATE --before-end DATE [--min-drop 0.5] [--place-m 150]
+        [--places 10]]
         [--crs EPSG:26985] [--all-offences] [--json]
 
 ``--incidents`` reads an Open Baltimore Part 1 export as published (plain or gzip;
@@ -45,6 +46,7 @@ from typing import Annotated, Any
 
 import polars as pl
 import typer
+from pyproj import Transformer
 from rich.table import Table
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
@@ -75,9 +77,11 @@ from smart_policing.zones.incidents import (
 )
 from smart_policing.zones.score import (
     CaptureDrop,
+    EmergingPlace,
     ZoneSetScore,
     capture_drops,
     compare_zone_sets,
+    emerging_places,
     score_zone_set,
 )
 
@@ -335,6 +339,13 @@ def score_cmd(
         float,
         typer.Option("--min-drop", help="Flag zones whose capture share fell by this fraction."),
     ] = 0.5,
+    place_m: Annotated[
+        float,
+        typer.Option("--place-m", help="Cell side for places that emerged, metres."),
+    ] = 150.0,
+    places_limit: Annotated[
+        int, typer.Option("--places", help="List at most this many places that emerged.")
+    ] = 10,
     crs: CrsOpt = DEFAULT_CRS,
     all_offences: AllOpt = False,
     as_json: JsonOpt = False,
@@ -343,11 +354,16 @@ def score_cmd(
 
     With ``--before-start``/``--before-end`` the zones are scored on that earlier
     period too, and zones whose capture share fell by at least ``--min-drop`` are
-    listed (``capture_drops``).
+    listed (``capture_drops``), with the places outside the zones (``--place-m`` cells)
+    whose incidents rose most (``emerging_places``).
     """
     c = _root(ctx, as_json)
     if not 0 < min_drop <= 1:
         raise fail(f"--min-drop must be in (0, 1], got {min_drop}")
+    if not place_m > 0:
+        raise fail(f"--place-m must be positive, got {place_m}")
+    if places_limit < 1:
+        raise fail(f"--places must be at least 1, got {places_limit}")
     zones = _read_geojson(zones_file, crs, "zones")
     other = _read_geojson(compare, crs, "--compare zones") if compare is not None else None
     districts = load_districts(c, districts_file, crs)
@@ -362,8 +378,21 @@ def score_cmd(
             was = score_zone_set(zones, city, early.x, early.y)
             drops = capture_drops(was, s, min_drop=min_drop)
             doc["capture_drops"] = [asdict(d) for d in drops]
+            places = emerging_places(
+                zones,
+                city,
+                early.x,
+                early.y,
+                pts.x,
+                pts.y,
+                cell_m=place_m,
+                limit=places_limit,
+                districts=districts,
+            )
+            doc["emerging_places"] = _places_rows(places, crs)
             if not c.as_json:
                 console.print(_drops_table(drops, min_drop))
+                console.print(_places_table(doc["emerging_places"], place_m))
         emit(c, doc, _score_table(s, str(zones_file)))
         return
     cmp = compare_zone_sets(zones, other, city, pts.x, pts.y, districts=districts)
@@ -389,6 +418,37 @@ def _drops_table(drops: list[CaptureDrop], min_drop: float) -> Table:
     for d in drops:
         table.add_row(
             d.zone_id, d.district or "-", f"{d.before:.2%}", f"{d.after:.2%}", f"{d.change:+.0%}"
+        )
+    return table
+
+
+def _places_rows(places: list[EmergingPlace], crs: str) -> list[dict[str, Any]]:
+    to_wgs84 = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    rows: list[dict[str, Any]] = []
+    for p in places:
+        lon, lat = to_wgs84.transform(p.x, p.y)
+        rows.append(asdict(p) | {"lon": round(float(lon), 6), "lat": round(float(lat), 6)})
+    return rows
+
+
+def _places_table(rows: list[dict[str, Any]], cell_m: float) -> Table:
+    table = Table(
+        "rank now",
+        "district",
+        "lat, lon (cell centre)",
+        "before",
+        "after",
+        "change",
+        title=f"{len(rows)} places ({cell_m:.0f} m cells) outside the zones whose incidents rose",
+    )
+    for r in rows:
+        table.add_row(
+            str(r["rank_after"]),
+            r["district"] or "-",
+            f"{r['lat']:.5f}, {r['lon']:.5f}",
+            str(r["before"]),
+            str(r["after"]),
+            f"{r['change']:+d}",
         )
     return table
 

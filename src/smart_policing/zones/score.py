@@ -16,6 +16,10 @@ zone (overlapping zones may both count one), and :func:`capture_drops` flags zon
 whose capture share fell between two periods; :func:`compare_zone_sets` puts two sets
 (ours and BPD's, say) side by side on the same incidents.
 
+Re-evaluation (issue 6): :func:`emerging_places` lists the grid cells outside a zone
+set whose incidents rose most from one period to the next, with the rank each would
+now take among all the city's cells: the places a rebuild should look at.
+
 Pure functions: shapely geometries in the metric CRS and point arrays (metres) in,
 frozen dataclasses out.
 """
@@ -35,11 +39,13 @@ from smart_policing.zones.geometry import FloatArray, NamedPolygon
 __all__ = [
     "CaptureDrop",
     "DistrictScore",
+    "EmergingPlace",
     "ZoneScore",
     "ZoneSetComparison",
     "ZoneSetScore",
     "capture_drops",
     "compare_zone_sets",
+    "emerging_places",
     "score_zone_set",
 ]
 
@@ -256,3 +262,101 @@ def capture_drops(
             out.append(CaptureDrop(z.zone_id, z.district, z.share, new, change))
     out.sort(key=lambda d: (d.change, d.zone_id))
     return out
+
+
+@dataclass(frozen=True)
+class EmergingPlace:
+    """A grid cell outside the zones whose incidents rose between two periods.
+
+    ``x``, ``y``: the cell's centre (metres, the zones' CRS); ``cell_m``: its side
+    (metres); ``before``/``after``: incidents in the cell and outside the zones in each
+    period; ``change`` = after - before; ``rank_after``: 1 + the number of the city's
+    cells (all incidents, inside zones too) with more incidents in the later period,
+    so ``rank_after`` <= 10 means the cell would now be among the ten busiest places.
+    """
+
+    x: float
+    y: float
+    cell_m: float
+    district: str | None
+    before: int
+    after: int
+    change: int
+    rank_after: int
+
+
+def emerging_places(
+    zones: Sequence[NamedPolygon],
+    city: BaseGeometry,
+    before_x: FloatArray,
+    before_y: FloatArray,
+    after_x: FloatArray,
+    after_y: FloatArray,
+    *,
+    cell_m: float = 150.0,
+    limit: int = 10,
+    districts: Sequence[NamedPolygon] = (),
+) -> list[EmergingPlace]:
+    """Places outside ``zones`` whose incident count rose most from ``before`` to
+    ``after`` (points in metres, the zones' CRS).
+
+    Incidents in the city are counted on square cells of ``cell_m`` metres (default 150
+    m, two Baltimore blocks) anchored at the city's lower-left bounds; for each cell
+    the incidents *outside* the zone union are counted in both periods. Cells whose
+    count rose are listed, largest rise first (then most incidents after, then
+    position), at most ``limit``. Counts are raw: give periods of equal length (a year
+    and a year) for the rise to mean a change of rate. ``districts`` names the district
+    holding each cell's centre. Method: the re-evaluation step of a hot-spot plan,
+    comparing the current period's hot spots with the zones drawn earlier (Chainey,
+    Tompson and Uhlig 2008 on hot-spot stability).
+    """
+    if not cell_m > 0:
+        raise ValueError(f"cell_m must be positive, got {cell_m}")
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
+    shapely.prepare(city)
+    union = shapely.union_all([z.geometry for z in zones])
+    shapely.prepare(union)
+    minx, miny, maxx, maxy = city.bounds
+    nx = max(1, int(np.ceil((maxx - minx) / cell_m)))
+    ny = max(1, int(np.ceil((maxy - miny) / cell_m)))
+
+    def counts(px: FloatArray, py: FloatArray) -> tuple[FloatArray, FloatArray]:
+        px = np.asarray(px, dtype=np.float64)
+        py = np.asarray(py, dtype=np.float64)
+        keep = shapely.intersects_xy(city, px, py)
+        px, py = px[keep], py[keep]
+        ix = np.clip(((px - minx) // cell_m).astype(np.int64), 0, nx - 1)
+        iy = np.clip(((py - miny) // cell_m).astype(np.int64), 0, ny - 1)
+        cell = iy * nx + ix
+        out = ~shapely.intersects_xy(union, px, py) if px.size else np.zeros(0, dtype=bool)
+        every = np.bincount(cell, minlength=nx * ny).astype(np.float64)
+        return every, np.bincount(cell[out], minlength=nx * ny).astype(np.float64)
+
+    _, was = counts(before_x, before_y)
+    all_now, now = counts(after_x, after_y)
+    rise = now - was
+    cand = np.flatnonzero(rise > 0)
+    order = sorted(cand.tolist(), key=lambda k: (-rise[k], -now[k], k))[:limit]
+    ranked = np.sort(all_now)[::-1]
+    places: list[EmergingPlace] = []
+    for k in order:
+        r, c = divmod(k, nx)
+        cx, cy = minx + (c + 0.5) * cell_m, miny + (r + 0.5) * cell_m
+        district = next(
+            (d.name for d in districts if shapely.intersects_xy(d.geometry, cx, cy)), None
+        )
+        higher = int(np.searchsorted(-ranked, -all_now[k], side="left"))
+        places.append(
+            EmergingPlace(
+                float(cx),
+                float(cy),
+                cell_m,
+                district,
+                int(was[k]),
+                int(now[k]),
+                int(rise[k]),
+                higher + 1,
+            )
+        )
+    return places
