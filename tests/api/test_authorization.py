@@ -104,6 +104,7 @@ MATRIX: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/alarms/sites/{site_id}/reinstate"): REINSTATERS,
     ("GET", "/api/zones/sets"): ZONE_READERS,
     ("GET", "/api/zones/sets/{name}"): ZONE_READERS,
+    ("GET", "/api/zones/sets/{name}/neighbourhoods"): ZONE_READERS,
     ("POST", "/api/zones/activities"): ACTIVITY_LOGGERS,
     ("GET", "/api/zones/activities"): DOSAGE_READERS,
     ("GET", "/api/zones/dosage"): DOSAGE_READERS,

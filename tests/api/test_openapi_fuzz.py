@@ -49,6 +49,13 @@ def fuzz_engine(tmp_path_factory: pytest.TempPathFactory) -> Any:
     import_boundaries(
         engine, root / "city" / "districts.geojson", kind=BoundaryKind("district"), layer="d"
     )
+    # neighbourhoods, so the zone set's neighbourhood breakdown computes real shares
+    import_boundaries(
+        engine,
+        root / "city" / "neighborhoods.geojson",
+        kind=BoundaryKind("neighbourhood"),
+        layer="n",
+    )
     import_file(
         engine, root / "city" / "part1_crime.csv", builtin_mapping("baltimore-part1"), timezone=tz
     )

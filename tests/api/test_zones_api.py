@@ -11,10 +11,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 
+from smart_policing.data.boundaries import import_boundaries
+from smart_policing.model.boundaries import BoundaryKind
 from smart_policing.security.roles import Role
 from smart_policing.store import tables as t
+from smart_policing.store.imports import start_import
 from smart_policing.store.users import create_api_token
 from smart_policing.store.zones import ZoneSetKind, import_zone_set, list_zones
 from webhelpers import POLICY, add_account, form_csrf, make_app, sign_in
@@ -246,3 +249,105 @@ def test_page_map_table_and_the_officers_form(engine: Engine, zone_ids: list[int
     seen = analyst.get("/zones").text
     assert 'id="zones-table"' in seen
     assert 'id="activity-form"' not in seen
+
+
+def _neighbourhoods_file(tmp_path: Any) -> Any:
+    path = tmp_path / "neighbourhoods.geojson"
+    features = [
+        {"type": "Feature", "properties": {"name": n}, "geometry": square(lon, 39.299, 0.003)}
+        for n, lon in [("West", -76.601), ("East", -76.591), ("Quiet", -76.5)]
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def _incidents(engine: Engine, rows: list[tuple[str, str | None, float, float, datetime]]) -> None:
+    imp = start_import(engine, format_name="t", source="t", file_name="f", sha256="0" * 64, size=1)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(t.incidents),
+            [
+                {
+                    "source": "t",
+                    "source_key": str(k),
+                    "occurred_at": at,
+                    "offence_code": "X",
+                    "offence_description": desc,
+                    "weapon": weapon,
+                    "latitude": lat,
+                    "longitude": lon,
+                    "import_id": imp,
+                }
+                for k, (desc, weapon, lon, lat, at) in enumerate(rows)
+            ],
+        )
+
+
+def test_zone_set_across_neighbourhoods(
+    engine: Engine, api: tuple[TestClient, Bearer], zone_ids: list[int], tmp_path: Any
+) -> None:
+    client, bearer = api
+    officer = bearer("off9", Role.OFFICER)
+    url = "/api/zones/sets/fpa 2019/neighbourhoods"
+    params = {"start": "2024-05-01", "end": "2024-05-01"}
+    # no neighbourhoods imported: an empty breakdown, not an error
+    empty = client.get(url, params=params, headers=officer)
+    assert empty.status_code == 200, empty.text
+    assert (empty.json()["items"], empty.json()["neighbourhoods"]) == ([], 0)
+    assert empty.json()["concentration"] == {"0.5": None, "0.8": None}
+
+    import_boundaries(
+        engine, _neighbourhoods_file(tmp_path), kind=BoundaryKind("neighbourhood"), layer="n"
+    )
+    noon = datetime(2024, 5, 1, 12, tzinfo=TZ)
+    _incidents(
+        engine,
+        [
+            ("SHOOTING", None, -76.5995, 39.3005, noon),  # West, gun
+            ("HOMICIDE", None, -76.5999, 39.3001, noon),  # West, gun
+            ("LARCENY", None, -76.5995, 39.3005, noon),  # West, not a gun incident
+            ("AGG. ASSAULT", "FIREARM", -76.5895, 39.3005, noon),  # East, gun
+            ("SHOOTING", None, -76.5995, 39.3005, noon + timedelta(days=1)),  # after the period
+        ],
+    )
+    body = client.get(url, params=params, headers=officer).json()
+    areas = {z.zone_key: z.area_m2 for z in list_zones(engine, 1)}
+    assert body["crs"] == "EPSG:26985"
+    assert body["zone_area_m2"] == pytest.approx(sum(areas.values()), rel=1e-6)
+    assert (body["neighbourhoods"], body["neighbourhoods_with_zones"]) == (3, 2)
+    assert body["concentration"] == {"0.5": 1, "0.8": 2}
+    assert body["incidents"] == 3
+    rows = {r["name"]: r for r in body["items"]}
+    assert [r["name"] for r in body["items"]][2] == "Quiet"  # no zone area: last
+    # "north" lies inside West, "south" inside East (each a 0.001-degree square)
+    assert rows["West"]["zone_area_m2"] == pytest.approx(areas["north"], rel=1e-6)
+    assert rows["East"]["zone_area_m2"] == pytest.approx(areas["south"], rel=1e-6)
+    assert rows["West"]["share_of_zone_area"] == pytest.approx(0.5, abs=1e-3)
+    assert rows["West"]["share_of_neighbourhood"] == pytest.approx(1 / 9, rel=1e-3)
+    assert (rows["West"]["incidents"], rows["West"]["share_of_incidents"]) == (2, 2 / 3)
+    assert (rows["East"]["incidents"], rows["East"]["share_of_incidents"]) == (1, 1 / 3)
+    assert (rows["Quiet"]["zone_area_m2"], rows["Quiet"]["incidents"]) == (0.0, 0)
+    assert client.get("/api/zones/sets/nope/neighbourhoods", headers=officer).status_code == 404
+    dispatcher = bearer("dis9", Role.DISPATCHER)
+    assert client.get(url, headers=dispatcher).status_code == 403
+
+
+def test_page_shows_zones_across_neighbourhoods(
+    engine: Engine, zone_ids: list[int], tmp_path: Any
+) -> None:
+    officer = TestClient(make_app(engine))
+    add_account(engine, "off8", Role.OFFICER)
+    assert sign_in(officer, "off8") == 303
+    before = officer.get("/zones").text
+    assert 'id="zones-neighbourhoods-empty"' in before
+    assert 'id="zones-neighbourhoods"' not in before
+    import_boundaries(
+        engine, _neighbourhoods_file(tmp_path), kind=BoundaryKind("neighbourhood"), layer="n"
+    )
+    after = officer.get("/zones").text
+    assert "Zones across neighbourhoods" in after
+    assert "2 of 3 neighbourhoods hold zone area" in after
+    table = after.split('id="zones-neighbourhoods"')[1].split("</table>")[0]
+    assert "<td>West</td>" in table
+    assert "<td>East</td>" in table
+    assert "<td>Quiet</td>" not in table  # neither zone area nor incidents

@@ -7,7 +7,10 @@ minutes per zone per local ISO week, in the city's time zone ``SMART_TIMEZONE``)
 Zone sets are imported with ``smart-policing zones import``.
 
 Roles: officers, supervisors, analysts and admins read zone sets (the map's
-GeoJSON carries per-zone dosage totals: counts and minutes, no names); officers and
+GeoJSON carries per-zone dosage totals: counts and minutes, no names) and how a set
+falls across the imported neighbourhoods (:mod:`smart_policing.zones.equity`: zone
+area per neighbourhood beside its share of the period's victim-reported gun
+incidents, never arrests); officers and
 supervisors log activities; supervisors, analysts and admins read the activity
 list (which names officers) and the dosage table. Every read and write is audited
 by the middleware; a logged activity also leaves its own audit row, without its
@@ -16,11 +19,13 @@ notes.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+import json
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+import polars as pl
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import (
@@ -31,13 +36,16 @@ from pydantic import (
     StringConstraints,
     field_validator,
 )
-from sqlalchemy import Engine
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Engine, and_, select
 
 from smart_policing.api.audit import note_records
 from smart_policing.api.deps import BlankIsNone, EngineDep, LocalDay, SettingsDep
 from smart_policing.api.pages import render
 from smart_policing.api.security import Principal, allow
 from smart_policing.security.roles import Role
+from smart_policing.store import tables as t
 from smart_policing.store.zones import (
     StoredActivity,
     StoredZone,
@@ -51,6 +59,8 @@ from smart_policing.store.zones import (
     zone_dosage,
 )
 from smart_policing.zones.activity import ActivityKind, weeks_between
+from smart_policing.zones.equity import ZonesAcrossNeighbourhoods, zones_across_neighbourhoods
+from smart_policing.zones.incidents import select_gun_incidents
 
 __all__ = ["ACTIVITY_LOGGERS", "DOSAGE_READERS", "ZONE_READERS", "router"]
 
@@ -183,6 +193,43 @@ class DosageOut(BaseModel):
     zones: list[ZoneDose]
 
 
+class NeighbourhoodRow(BaseModel):
+    """One neighbourhood: its area and the zone set's area in it (square metres), the
+    shares of the neighbourhood and of the zone set that area is, and the
+    neighbourhood's gun incidents in the period and their share of the city's."""
+
+    name: str
+    area_m2: float
+    zone_area_m2: float
+    share_of_neighbourhood: float
+    share_of_zone_area: float
+    incidents: int
+    share_of_incidents: float
+
+
+class NeighbourhoodsOut(BaseModel):
+    """A zone set across the imported neighbourhoods, largest zone area first.
+
+    ``concentration`` maps "0.5" and "0.8" to the fewest neighbourhoods holding that
+    share of the zone area inside neighbourhoods (null when none). ``incidents``
+    counts the located victim-reported gun incidents of the period (local days
+    ``start`` to ``end``). No neighbourhood boundaries imported: ``items`` is empty.
+    """
+
+    zone_set: str
+    crs: str
+    start: date
+    end: date
+    timezone: str
+    zone_area_m2: float
+    outside_m2: float
+    neighbourhoods: int
+    neighbourhoods_with_zones: int
+    concentration: dict[str, int | None]
+    incidents: int
+    items: list[NeighbourhoodRow]
+
+
 def _set_out(s: ZoneSetInfo) -> ZoneSetOut:
     return ZoneSetOut(
         name=s.name,
@@ -280,6 +327,87 @@ def _dosage(
     return out, zones
 
 
+def _neighbourhood_polygons(engine: Engine) -> list[tuple[str, BaseGeometry]]:
+    b = t.boundaries
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(b.c.name, b.c.geometry).where(b.c.kind == "neighbourhood").order_by(b.c.name)
+        ).all()
+    return [(r.name, shape(json.loads(r.geometry))) for r in rows]
+
+
+def _gun_incident_points(
+    engine: Engine, start: date, end: date, timezone: str
+) -> tuple[list[float], list[float]]:
+    """Located gun incidents (victim-reported Part 1 records) of local days start..end."""
+    tz = ZoneInfo(timezone)
+    lo = datetime.combine(start, time(), tz).astimezone(UTC)
+    hi = datetime.combine(end + timedelta(days=1), time(), tz).astimezone(UTC)
+    i = t.incidents
+    cols = ("offence_description", "weapon", "latitude", "longitude")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(*[i.c[c] for c in cols]).where(
+                and_(
+                    i.c.occurred_at >= lo,
+                    i.c.occurred_at < hi,
+                    i.c.latitude.is_not(None),
+                    i.c.longitude.is_not(None),
+                )
+            )
+        ).all()
+    frame = pl.DataFrame(
+        [tuple(r) for r in rows],
+        schema={
+            "offence_description": pl.String,
+            "weapon": pl.String,
+            "latitude": pl.Float64,
+            "longitude": pl.Float64,
+        },
+        orient="row",
+    )
+    guns = select_gun_incidents(frame)
+    return guns["longitude"].to_list(), guns["latitude"].to_list()
+
+
+def _neighbourhoods(
+    engine: Engine, zone_set: ZoneSetInfo, start: date, end: date, timezone: str
+) -> tuple[NeighbourhoodsOut, ZonesAcrossNeighbourhoods]:
+    zones = [shape(z.geometry) for z in list_zones(engine, zone_set.id)]
+    found = zones_across_neighbourhoods(
+        zones,
+        _neighbourhood_polygons(engine),
+        incidents=_gun_incident_points(engine, start, end, timezone),
+        crs=zone_set.projected_crs,
+    )
+    out = NeighbourhoodsOut(
+        zone_set=zone_set.name,
+        crs=found.crs,
+        start=start,
+        end=end,
+        timezone=timezone,
+        zone_area_m2=found.zone_area_m2,
+        outside_m2=found.outside_m2,
+        neighbourhoods=found.neighbourhoods,
+        neighbourhoods_with_zones=found.neighbourhoods_with_zones,
+        concentration={str(k): v for k, v in found.concentration.items()},
+        incidents=found.incidents or 0,
+        items=[
+            NeighbourhoodRow(
+                name=r.name,
+                area_m2=r.area_m2,
+                zone_area_m2=r.zone_area_m2,
+                share_of_neighbourhood=r.share_of_neighbourhood,
+                share_of_zone_area=r.share_of_zone_area,
+                incidents=r.incidents or 0,
+                share_of_incidents=r.share_of_incidents or 0.0,
+            )
+            for r in found.rows
+        ],
+    )
+    return out, found
+
+
 @router.get("/api/zones/sets", tags=["zones"])
 def api_zone_sets(
     request: Request, engine: EngineDep, _who: Annotated[Principal, Depends(allow(*ZONE_READERS))]
@@ -334,6 +462,27 @@ def api_zone_set(
         "timezone": settings.timezone,
         "weeks": dose.weeks,
     }
+
+
+@router.get("/api/zones/sets/{name}/neighbourhoods", tags=["zones"])
+def api_zone_set_neighbourhoods(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    _who: Annotated[Principal, Depends(allow(*ZONE_READERS))],
+    name: Annotated[SetName, Path(description="the zone set's name", examples=["fpa-2019"])],
+    start: Start = None,
+    end: End = None,
+) -> NeighbourhoodsOut:
+    """How the zone set falls across the imported neighbourhoods (``import boundaries
+    --kind neighbourhood``): zone area (square metres, in the set's projected CRS) per
+    neighbourhood, its share of the neighbourhood and of the set, beside the
+    neighbourhood's share of the period's victim-reported gun incidents; largest zone
+    area first, with the fewest neighbourhoods holding 50% and 80% of the zone area."""
+    zone_set = _zone_set(engine, name)
+    first, last = _period(start, end, settings.timezone)
+    note_records(request, "zone_set", ids=[zone_set.name], start=first, end=last)
+    return _neighbourhoods(engine, zone_set, first, last, settings.timezone)[0]
 
 
 def _record(engine: Engine, who: Principal, body: ActivityIn, route: str) -> StoredActivity:
@@ -463,6 +612,7 @@ def zones_page(
         chosen = sets[0]
     first, last = _period(start, end, settings.timezone)
     dose = _dosage(engine, chosen, first, last, settings.timezone)[0] if chosen else None
+    spread = _neighbourhoods(engine, chosen, first, last, settings.timezone)[0] if chosen else None
     note_records(request, "zone_set", ids=[chosen.name] if chosen else [], start=first, end=last)
     cells = {(z.zone_id, w.week): w for z in dose.zones for w in z.weeks} if dose else {}
     return render(
@@ -473,6 +623,7 @@ def zones_page(
             "chosen": chosen,
             "dose": dose,
             "cells": cells,
+            "spread": spread,
             "start": first,
             "end": last,
             "kinds": [k.value for k in ActivityKind],
