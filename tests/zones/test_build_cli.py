@@ -110,6 +110,8 @@ def test_build_then_score(tmp_path: Path) -> None:
     cmp = run(tmp_path, "zones", "score", str(out), "--compare", str(out), "--incidents",
               str(csv), "--districts", str(districts), "--json")  # fmt: skip
     assert cmp["capture_ratio"] == 1.0
+    assert cmp["stability"]["jaccard"] == 1.0
+    assert cmp["stability"]["a_overlap_share"] == 1.0
     assert cmp["a"]["incidents"] == 26  # both years
 
 

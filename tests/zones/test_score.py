@@ -16,6 +16,7 @@ from smart_policing.zones.score import (
     compare_zone_sets,
     emerging_places,
     score_zone_set,
+    zone_set_stability,
 )
 
 # city: 0..100 x 0..100 m (10,000 m2); district W = x < 50, district E = x >= 50
@@ -184,3 +185,28 @@ def test_emerging_places_on_a_two_by_two_grid() -> None:
     assert (top.before, top.after, top.change) == (2, 5, 3)
     with pytest.raises(ValueError, match="cell_m"):
         emerging_places([], CITY, bx, by, ax, ay, cell_m=0)
+
+
+def test_stability_of_two_rebuilds_on_squares() -> None:
+    # A: a1 20x20 (400 m2), a2 10x10 (100), a3 20x10 half outside the city (100 inside)
+    a = [
+        NamedPolygon("a1", box(0, 0, 20, 20)),
+        NamedPolygon("a2", box(50, 50, 60, 60)),
+        NamedPolygon("a3", box(90, 0, 110, 10)),
+    ]
+    # B: b1 20x20 sharing a 10x10 corner with a1; b2 touches a2 along an edge only
+    b = [NamedPolygon("b1", box(10, 10, 30, 30)), NamedPolygon("b2", box(60, 50, 70, 60))]
+    s = zone_set_stability(a, b, CITY)
+    assert (s.a_area_m2, s.b_area_m2, s.overlap_m2, s.union_m2) == (600, 500, 100, 1000)
+    assert s.jaccard == pytest.approx(0.1)
+    assert (s.a_zones, s.a_overlapping, s.b_zones, s.b_overlapping) == (3, 1, 2, 1)
+    assert s.a_overlap_share == pytest.approx(1 / 3)
+    assert s.b_overlap_share == pytest.approx(0.5)
+    assert zone_set_stability(a, a, CITY).jaccard == 1.0
+    assert zone_set_stability([], [], CITY).jaccard == 0.0
+    # compare_zone_sets reports it beside the capture of each on a common period:
+    # a1 holds (11, 11), (15, 15), (19, 19); b1 those and (30, 30) on its corner; (60, 60)
+    # is on the corner of a2 and of b2: A captures 4, B 5
+    c = compare_zone_sets(a, b, CITY, X, Y)
+    assert c.stability == s
+    assert (c.a.captured, c.b.captured, c.overlap_m2) == (4, 5, 100)

@@ -33,7 +33,11 @@ picks the preset zone sizes and limits (:data:`smart_policing.zones.build.TIERS`
 options override the preset. ``score``
 prints area share, capture share and PAI for the city and per district (method:
 :mod:`smart_policing.zones.score`); ``--compare`` scores a second set on the same
-incidents. Exit status 2 for unusable input, naming the file or option.
+incidents and measures how far the two agree (``stability``: Jaccard index of their
+areas, zones of each overlapping the other), e.g. a rebuild against the set it
+replaces; ``--before-start``/``--before-end`` add the zones whose capture fell and the
+places outside them whose incidents rose (``emerging_places``). Exit status 2 for
+unusable input, naming the file or option.
 """
 
 from __future__ import annotations
@@ -401,7 +405,10 @@ def score_cmd(
     table.caption = (
         f"{compare}: {cmp.b.area_share:.2%} of the city, captures {cmp.b.captured:,} "
         f"({cmp.b.capture_share:.1%}), PAI {_num(cmp.b.pai)}; capture ratio "
-        f"{_num(cmp.capture_ratio)}, PAI ratio {_num(cmp.pai_ratio)}"
+        f"{_num(cmp.capture_ratio)}, PAI ratio {_num(cmp.pai_ratio)}; overlap "
+        f"{cmp.stability.jaccard:.1%} of the area either covers (Jaccard), "
+        f"{cmp.stability.a_overlapping} of {cmp.stability.a_zones} zones overlap the other "
+        f"set, {cmp.stability.b_overlapping} of {cmp.stability.b_zones} the other way"
     )
     emit(c, data, table)
 

@@ -18,7 +18,10 @@ whose capture share fell between two periods; :func:`compare_zone_sets` puts two
 
 Re-evaluation (issue 6): :func:`emerging_places` lists the grid cells outside a zone
 set whose incidents rose most from one period to the next, with the rank each would
-now take among all the city's cells: the places a rebuild should look at.
+now take among all the city's cells: the places a rebuild should look at; and
+:func:`zone_set_stability` measures how far two zone sets built from different windows
+agree (Jaccard index of the unions' areas, share of zones of each set that overlap the
+other), which :func:`compare_zone_sets` reports beside their capture on one period.
 
 Pure functions: shapely geometries in the metric CRS and point arrays (metres) in,
 frozen dataclasses out.
@@ -43,10 +46,12 @@ __all__ = [
     "ZoneScore",
     "ZoneSetComparison",
     "ZoneSetScore",
+    "ZoneSetStability",
     "capture_drops",
     "compare_zone_sets",
     "emerging_places",
     "score_zone_set",
+    "zone_set_stability",
 ]
 
 
@@ -183,9 +188,72 @@ def score_zone_set(
 
 
 @dataclass(frozen=True)
+class ZoneSetStability:
+    """How far two zone sets agree in space (areas in m2, inside the city).
+
+    ``jaccard`` = area covered by both unions / area covered by either (1 = the same
+    area, 0 = disjoint; 0 when both are empty); ``a_overlapping`` counts the zones of
+    ``a`` that share some area (more than a boundary) with the union of ``b``,
+    ``a_overlap_share`` is that count over ``a``'s zones; likewise for ``b``.
+    """
+
+    a_area_m2: float
+    b_area_m2: float
+    overlap_m2: float
+    union_m2: float
+    jaccard: float
+    a_zones: int
+    a_overlapping: int
+    a_overlap_share: float
+    b_zones: int
+    b_overlapping: int
+    b_overlap_share: float
+
+
+def zone_set_stability(
+    a: Sequence[NamedPolygon], b: Sequence[NamedPolygon], city: BaseGeometry
+) -> ZoneSetStability:
+    """Spatial agreement of zone sets ``a`` and ``b`` (e.g. built from two windows).
+
+    Both are clipped to ``city`` (metres, one metric CRS). The Jaccard index of the
+    unions' areas is the usual measure of how stable hot spots are between periods
+    (e.g. Levine's "hot spot persistence"; Chainey, Tompson and Uhlig 2008); the
+    shares of zones overlapping the other set tell whether a rebuild moved a few zones
+    or all of them.
+    """
+    ga = [shapely.intersection(z.geometry, city) for z in a]
+    gb = [shapely.intersection(z.geometry, city) for z in b]
+    ua = shapely.union_all(ga)
+    ub = shapely.union_all(gb)
+    both = float(shapely.intersection(ua, ub).area)
+    either = float(shapely.union(ua, ub).area)
+    shapely.prepare(ua)
+    shapely.prepare(ub)
+
+    def overlapping(gs: list[BaseGeometry], other: BaseGeometry) -> int:
+        return sum(1 for g in gs if float(shapely.intersection(g, other).area) > 0)
+
+    na, nb = overlapping(ga, ub), overlapping(gb, ua)
+    return ZoneSetStability(
+        a_area_m2=float(ua.area),
+        b_area_m2=float(ub.area),
+        overlap_m2=both,
+        union_m2=either,
+        jaccard=_share(both, either),
+        a_zones=len(ga),
+        a_overlapping=na,
+        a_overlap_share=_share(na, len(ga)),
+        b_zones=len(gb),
+        b_overlapping=nb,
+        b_overlap_share=_share(nb, len(gb)),
+    )
+
+
+@dataclass(frozen=True)
 class ZoneSetComparison:
     """Two zone sets scored on the same incidents; ratios are ``a`` over ``b``
-    (``None`` when ``b``'s figure is zero); ``overlap_m2`` is the area both cover."""
+    (``None`` when ``b``'s figure is zero); ``overlap_m2`` is the area both cover;
+    ``stability`` their spatial agreement (:func:`zone_set_stability`)."""
 
     a: ZoneSetScore
     b: ZoneSetScore
@@ -193,6 +261,7 @@ class ZoneSetComparison:
     pai_ratio: float | None
     area_ratio: float | None
     overlap_m2: float
+    stability: ZoneSetStability
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""
@@ -208,12 +277,12 @@ def compare_zone_sets(
     *,
     districts: Sequence[NamedPolygon] = (),
 ) -> ZoneSetComparison:
-    """Score ``a`` and ``b`` by :func:`score_zone_set` on the same incidents."""
+    """Score ``a`` and ``b`` by :func:`score_zone_set` on the same incidents, with
+    their spatial agreement (:func:`zone_set_stability`): comparing a rebuild with the
+    set it replaces, both scored on a common period."""
     sa = score_zone_set(a, city, x, y, districts=districts)
     sb = score_zone_set(b, city, x, y, districts=districts)
-    ua = shapely.union_all([z.geometry for z in a])
-    ub = shapely.union_all([z.geometry for z in b])
-    overlap = float(shapely.intersection(shapely.intersection(ua, ub), city).area)
+    stab = zone_set_stability(a, b, city)
 
     def ratio(p: float | None, q: float | None) -> float | None:
         return p / q if p is not None and q else None
@@ -224,7 +293,8 @@ def compare_zone_sets(
         capture_ratio=ratio(sa.captured, sb.captured),
         pai_ratio=ratio(sa.pai, sb.pai),
         area_ratio=ratio(sa.zone_area_m2, sb.zone_area_m2),
-        overlap_m2=overlap,
+        overlap_m2=stab.overlap_m2,
+        stability=stab,
     )
 
 
