@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 from pyproj import Transformer
-from shapely.geometry import Polygon, box
+from shapely.geometry import Polygon, box, shape
 from shapely.geometry.base import BaseGeometry
 
+from smart_policing.data.synth import CityParams, generate_city
 from smart_policing.zones.equity import zones_across_neighbourhoods
 
 # a point in Baltimore in NAD83 / Maryland (metres)
@@ -98,3 +101,27 @@ def test_no_neighbourhoods_and_no_zones() -> None:
     assert empty.concentration == {0.5: None, 0.8: None}
     assert empty.incidents == 0
     assert all(r.share_of_incidents == 0.0 for r in empty.rows)
+
+
+def test_synthetic_city_beats_across_its_neighbourhoods(tmp_path: Path) -> None:
+    # two independent partitions of one city: their shared edges differ by rounding, and
+    # projected they once failed GEOS's overlay ("side location conflict")
+    generate_city(
+        CityParams(seed=11, years=1, end_year=2022, calls_per_day=1.0, incidents_per_day=1.0),
+        tmp_path,
+    )
+    beats = json.loads((tmp_path / "beats.geojson").read_text())["features"]
+    hoods = json.loads((tmp_path / "neighborhoods.geojson").read_text())["features"]
+    out = zones_across_neighbourhoods(
+        [shape(f["geometry"]) for f in beats],
+        [(str(i), shape(f["geometry"])) for i, f in enumerate(hoods)],
+    )
+    # the beats cover the city and so does every neighbourhood: all area falls in them
+    assert out.outside_m2 < 1e-6 * out.zone_area_m2
+    assert out.neighbourhoods_with_zones == out.neighbourhoods == len(hoods)
+    assert math.fsum(r.share_of_zone_area for r in out.rows) == pytest.approx(1.0, abs=1e-6)
+    assert all(r.share_of_neighbourhood == pytest.approx(1.0, abs=1e-6) for r in out.rows)
+    half, most = out.concentration[0.5], out.concentration[0.8]
+    assert half is not None
+    assert most is not None
+    assert 1 < half < most < len(hoods)
