@@ -62,6 +62,13 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
     import_boundaries(
         engine, root / "city" / "districts.geojson", kind=BoundaryKind("district"), layer="demo"
     )
+    # neighbourhoods, so the zones page shows how the zone set falls across them
+    import_boundaries(
+        engine,
+        root / "city" / "neighborhoods.geojson",
+        kind=BoundaryKind("neighbourhood"),
+        layer="demo",
+    )
     import_file(
         engine, root / "city" / "part1_crime.csv", builtin_mapping("baltimore-part1"), timezone=tz
     )

@@ -15,6 +15,12 @@ def test_officer_logs_a_foot_patrol_and_sees_the_dosage(live_site: LiveSite, pag
     page.wait_for_selector("#zones-map[data-ready=true]")
     zones = page.locator("#zones-table tbody tr").count()
     assert zones == page.locator("#zones-map path.leaflet-interactive").count() > 9
+    # the beats fall across the synthetic neighbourhoods: every listed one holds zone area
+    spread = page.locator("#zones-neighbourhoods tbody tr")
+    assert spread.count() > 9
+    first_share = spread.first.locator("td").nth(1).inner_text()
+    assert float(first_share) > 0.0
+    assert "neighbourhoods hold zone area" in page.inner_text("#zones-neighbourhoods-summary")
     first = page.locator("#activity-form select[name=zone_id] option").first
     zone_id = first.get_attribute("value")
     page.select_option("#activity-form select[name=kind]", "foot-patrol")
