@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import date
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 from pyproj import Transformer
 from shapely.geometry import Polygon, box, shape
@@ -14,6 +16,7 @@ from shapely.geometry.base import BaseGeometry
 
 from smart_policing.data.synth import CityParams, generate_city
 from smart_policing.zones.equity import zones_across_neighbourhoods
+from smart_policing.zones.incidents import filter_period, read_incidents_file, select_gun_incidents
 
 # a point in Baltimore in NAD83 / Maryland (metres)
 X0, Y0 = 433_000.0, 180_000.0
@@ -125,3 +128,29 @@ def test_synthetic_city_beats_across_its_neighbourhoods(tmp_path: Path) -> None:
     assert half is not None
     assert most is not None
     assert 1 < half < most < len(hoods)
+
+
+@pytest.mark.realdata
+def test_bpd_focused_patrol_areas_across_baltimore_neighbourhoods(shared_data: Path) -> None:
+    d = shared_data / "baltimore"
+    fpa = json.loads((d / "focused_patrol_areas_2019.geojson").read_text())["features"]
+    hoods = json.loads((d / "neighborhoods.geojson").read_text())["features"]
+    tz = "America/New_York"
+    frame, _ = read_incidents_file(d / "part1_crime_2012_2015.csv.gz", timezone=tz)
+    guns = filter_period(
+        select_gun_incidents(frame), date(2015, 1, 1), date(2015, 12, 31), timezone=tz
+    ).filter(pl.col("latitude").is_not_null() & pl.col("longitude").is_not_null())
+    out = zones_across_neighbourhoods(
+        [shape(f["geometry"]) for f in fpa],
+        [(f["properties"]["name"], shape(f["geometry"])) for f in hoods],
+        incidents=(guns["longitude"].to_numpy(), guns["latitude"].to_numpy()),
+    )
+    assert out.zone_area_m2 == pytest.approx(7.27e6, rel=1e-3)  # as the zone store has it
+    assert out.outside_m2 < 0.002 * out.zone_area_m2
+    assert (out.neighbourhoods, out.neighbourhoods_with_zones) == (278, 156)
+    assert out.concentration == {0.5: 25, 0.8: 63}
+    assert out.incidents == 3905
+    assert out.rows[0].name == "Reisterstown Station"
+    # 101 neighbourhoods had 2015 gun incidents and no focused patrol area: 873 incidents
+    missed = [r for r in out.rows if r.zone_area_m2 == 0.0 and r.incidents]
+    assert (len(missed), sum(r.incidents or 0 for r in missed)) == (101, 873)
