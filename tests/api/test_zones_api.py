@@ -313,15 +313,16 @@ def test_zone_set_across_neighbourhoods(
     body = client.get(url, params=params, headers=officer).json()
     areas = {z.zone_key: z.area_m2 for z in list_zones(engine, 1)}
     assert body["crs"] == "EPSG:26985"
-    assert body["zone_area_m2"] == pytest.approx(sum(areas.values()), rel=1e-6)
+    # overlays run on a 1 mm grid: an area moves by at most its perimeter (~400 m) x 1 mm
+    assert body["zone_area_m2"] == pytest.approx(sum(areas.values()), abs=0.8)
     assert (body["neighbourhoods"], body["neighbourhoods_with_zones"]) == (3, 2)
     assert body["concentration"] == {"0.5": 1, "0.8": 2}
     assert body["incidents"] == 3
     rows = {r["name"]: r for r in body["items"]}
     assert [r["name"] for r in body["items"]][2] == "Quiet"  # no zone area: last
     # "north" lies inside West, "south" inside East (each a 0.001-degree square)
-    assert rows["West"]["zone_area_m2"] == pytest.approx(areas["north"], rel=1e-6)
-    assert rows["East"]["zone_area_m2"] == pytest.approx(areas["south"], rel=1e-6)
+    assert rows["West"]["zone_area_m2"] == pytest.approx(areas["north"], abs=0.4)
+    assert rows["East"]["zone_area_m2"] == pytest.approx(areas["south"], abs=0.4)
     assert rows["West"]["share_of_zone_area"] == pytest.approx(0.5, abs=1e-3)
     assert rows["West"]["share_of_neighbourhood"] == pytest.approx(1 / 9, rel=1e-3)
     assert (rows["West"]["incidents"], rows["West"]["share_of_incidents"]) == (2, 2 / 3)
