@@ -210,3 +210,47 @@ def test_stability_of_two_rebuilds_on_squares() -> None:
     c = compare_zone_sets(a, b, CITY, X, Y)
     assert c.stability == s
     assert (c.a.captured, c.b.captured, c.overlap_m2) == (4, 5, 100)
+
+
+half = st.tuples(st.integers(0, 19), st.integers(0, 19)).map(lambda p: (p[0] + 0.5, p[1] + 0.5))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    boxes=st.lists(st.tuples(coord, coord, coord, coord), min_size=0, max_size=3),
+    before=st.lists(half, min_size=0, max_size=25),
+    after=st.lists(half, min_size=0, max_size=25),
+)
+def test_emerging_places_match_a_brute_force_reference(
+    boxes: list[tuple[int, int, int, int]],
+    before: list[tuple[float, float]],
+    after: list[tuple[float, float]],
+) -> None:
+    """Cells of 5 m on a 20 x 20 city (4 x 4 cells), counted by loops over the points."""
+    rects = [(min(a, c), min(b, d), max(a, c) + 1, max(b, d) + 1) for a, b, c, d in boxes]
+    zones = [NamedPolygon(f"z{i}", box(*r)) for i, r in enumerate(rects)]
+    city = box(0, 0, 20, 20)
+
+    def outside(px: float, py: float) -> bool:
+        return not any(r[0] <= px <= r[2] and r[1] <= py <= r[3] for r in rects)
+
+    def cell(px: float, py: float) -> int:
+        return int(py // 5) * 4 + int(px // 5)
+
+    was = [sum(outside(*p) and cell(*p) == k for p in before) for k in range(16)]
+    now = [sum(outside(*p) and cell(*p) == k for p in after) for k in range(16)]
+    every = [sum(cell(*p) == k for p in after) for k in range(16)]
+    rising = sorted(
+        (k for k in range(16) if now[k] > was[k]), key=lambda k: (was[k] - now[k], -now[k], k)
+    )
+    expected = [
+        (k % 4 * 5 + 2.5, k // 4 * 5 + 2.5, was[k], now[k], now[k] - was[k],
+         1 + sum(e > every[k] for e in every))
+        for k in rising
+    ]  # fmt: skip
+    bx = np.array([p[0] for p in before], dtype=float)
+    by = np.array([p[1] for p in before], dtype=float)
+    ax = np.array([p[0] for p in after], dtype=float)
+    ay = np.array([p[1] for p in after], dtype=float)
+    got = emerging_places(zones, city, bx, by, ax, ay, cell_m=5, limit=16)
+    assert [(p.x, p.y, p.before, p.after, p.change, p.rank_after) for p in got] == expected
