@@ -120,7 +120,7 @@ def test_bad_input_exits_2_naming_it(tmp_path: Path) -> None:
     out = str(tmp_path / "z.geojson")
     both = run(tmp_path, "zones", "build", "--incidents", str(csv), "--target-share", "0.3",
                "--area-share", "0.1", "--districts", str(districts), "--out", out, code=2)  # fmt: skip
-    assert "exactly one of --target-share and --area-share" in both
+    assert "at most one of --target-share and --area-share" in both
     missing = run(tmp_path, "zones", "build", "--incidents", str(tmp_path / "nope.csv"),
                   "--area-share", "0.1", "--districts", str(districts), "--out", out, code=2)  # fmt: skip
     assert "--incidents" in missing
@@ -227,3 +227,54 @@ def test_score_lists_places_that_emerged_outside_the_zones(tmp_path: Path) -> No
     text = run(tmp_path, *args).replace("\n", " ")
     assert "1 places (150 m cells) outside the zones whose incidents rose" in text
     assert "--place-m must be positive" in run(tmp_path, *args, "--place-m", "0", code=2)
+
+
+def test_zone_targets_policy_file_sets_the_tier_and_options_win(tmp_path: Path) -> None:
+    """``--targets`` reads a validated policy file (shipped or local); ``--tier`` picks its
+    tier and command-line options override it; a bad file names the field."""
+    from smart_policing.zones.targets import builtin_zone_targets
+
+    shipped = builtin_zone_targets("baltimore-2019")
+    micro = shipped.params("micro")
+    assert (micro.target_share, micro.area_share, micro.max_zones) == (0.33, None, 120)
+    dat = shipped.params("dat", area_share=0.02)
+    assert (dat.area_share, dat.target_share, dat.max_zones, dat.min_area_m2) == (
+        0.02,
+        None,
+        11,
+        100_000.0,
+    )
+    bad = tmp_path / "bad.targets.yaml"
+    bad.write_text(
+        "schema_version: 1\nname: x\nversion: '1'\neffective_from: 2020-01-01\n"
+        "tiers:\n  micro: {target_share: 1.5}\n"
+    )
+    result = runner.invoke(
+        app,
+        ["zones", "build", "--targets", str(bad), "--incidents", str(bad), "--out", "z.geojson"],
+    )
+    assert result.exit_code == 2
+    assert "line 6" in result.output
+    assert "tiers.micro.target_share" in result.output
+    unknown = runner.invoke(
+        app, ["zones", "build", "--targets", "gotham", "--from-db", "--out", "z.geojson"]
+    )
+    assert unknown.exit_code == 2
+    assert "baltimore-2019" in unknown.output
+
+
+def test_build_from_the_shipped_baltimore_targets(tmp_path: Path) -> None:
+    """``--targets baltimore-2019`` (micro tier: 33% of gun incidents) builds like the
+    same share given on the command line; ``--target-share`` given there wins."""
+    csv, districts = _files(tmp_path)
+    common = ("--incidents", str(csv), "--start", "2014-01-01", "--end", "2014-12-31",
+              "--districts", str(districts), *SMALL, "--json")  # fmt: skip
+    by_file = run(tmp_path, "zones", "build", "--targets", "baltimore-2019",
+                  "--out", str(tmp_path / "a.geojson"), *common)  # fmt: skip
+    by_option = run(tmp_path, "zones", "build", "--target-share", "0.33",
+                    "--out", str(tmp_path / "b.geojson"), *common)  # fmt: skip
+    assert by_file["zones_table"] == by_option["zones_table"]
+    assert by_file["target_met"] is True
+    wider = run(tmp_path, "zones", "build", "--targets", "baltimore-2019", "--target-share",
+                "0.9", "--out", str(tmp_path / "c.geojson"), *common)  # fmt: skip
+    assert wider["captured"] > by_file["captured"]

@@ -60,6 +60,7 @@ from smart_policing.cli_support import RootContext as RootContext
 from smart_policing.cli_support import out as console
 from smart_policing.cli_support import root_context as _root
 from smart_policing.data.reader import UnusableFileError
+from smart_policing.datafiles import DataFileError
 from smart_policing.store import tables as t
 from smart_policing.zones.build import BuildParams, ZoneBuild, build_zones, tier_params
 from smart_policing.zones.cli import zones_app
@@ -88,6 +89,7 @@ from smart_policing.zones.score import (
     emerging_places,
     score_zone_set,
 )
+from smart_policing.zones.targets import ZoneTargets, builtin_zone_targets, load_zone_targets
 
 __all__ = ["build_cmd", "load_districts", "load_points", "score_cmd"]
 
@@ -195,6 +197,17 @@ def load_points(
     return _period(c, frame, start, end, crs)
 
 
+def _zone_targets(value: str) -> ZoneTargets:
+    try:
+        if Path(value).exists():
+            return load_zone_targets(value)
+        return builtin_zone_targets(value)
+    except DataFileError as exc:
+        raise fail(f"--targets: invalid zone-targets file:\n{exc}") from exc
+    except KeyError as exc:
+        raise fail(f"--targets {value!r}: no such file or shipped targets ({exc})") from exc
+
+
 @zones_app.command("build")
 def build_cmd(
     ctx: typer.Context,
@@ -226,10 +239,15 @@ def build_cmd(
         typer.Option("--max-zones-per-district", help="At most N per district (tier preset)."),
     ] = None,
     districts_file: DistrictsOpt = None,
-    cell_m: Annotated[float, typer.Option("--cell-m", help="Grid cell side, metres.")] = _D.cell_m,
+    cell_m: Annotated[
+        float | None, typer.Option("--cell-m", help=f"Grid cell side, metres ({_D.cell_m:g}).")
+    ] = None,
     bandwidth_m: Annotated[
-        float, typer.Option("--bandwidth-m", help="Gaussian smoothing s.d., metres (0: none).")
-    ] = _D.bandwidth_m,
+        float | None,
+        typer.Option(
+            "--bandwidth-m", help=f"Gaussian smoothing s.d., metres, 0: none ({_D.bandwidth_m:g})."
+        ),
+    ] = None,
     half_life_days: Annotated[
         float | None, typer.Option("--half-life-days", help="Recency weight half-life, days.")
     ] = None,
@@ -240,37 +258,53 @@ def build_cmd(
         float | None, typer.Option("--max-area-m2", help="Zone maximum, m2 (tier preset).")
     ] = None,
     max_aspect: Annotated[
-        float, typer.Option("--max-aspect", help="Longest/shortest bounding-box side.")
-    ] = _D.max_aspect,
+        float | None,
+        typer.Option(
+            "--max-aspect", help=f"Longest/shortest bounding-box side ({_D.max_aspect:g})."
+        ),
+    ] = None,
     min_fill: Annotated[
-        float, typer.Option("--min-fill", help="Least share of its bounding box a zone fills.")
-    ] = _D.min_fill,
+        float | None,
+        typer.Option(
+            "--min-fill", help=f"Least share of its bounding box a zone fills ({_D.min_fill:g})."
+        ),
+    ] = None,
+    targets: Annotated[
+        str | None,
+        typer.Option(
+            "--targets",
+            help="Zone-targets policy file or shipped name (baltimore-2019); --tier picks "
+            "its tier, options given here win over it.",
+        ),
+    ] = None,
     crs: CrsOpt = DEFAULT_CRS,
     all_offences: AllOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Build focused patrol micro-zones from a period's incidents."""
     c = _root(ctx, as_json)
-    if (target_share is None) == (area_share is None):
-        raise fail("give exactly one of --target-share and --area-share")
-    explicit = {
+    given = {
+        "target_share": target_share,
+        "area_share": area_share,
         "max_zones": max_zones,
         "max_zones_per_district": max_per_district,
+        "cell_m": cell_m,
+        "bandwidth_m": bandwidth_m,
+        "half_life_days": half_life_days,
         "min_area_m2": min_area_m2,
         "max_area_m2": max_area_m2,
+        "max_aspect": max_aspect,
+        "min_fill": min_fill,
     }
+    if target_share is not None and area_share is not None:
+        raise fail("give at most one of --target-share and --area-share")
+    if targets is None and target_share is None and area_share is None:
+        raise fail("give --target-share or --area-share (or --targets FILE|NAME)")
     try:
-        params = tier_params(
-            tier,
-            target_share=target_share,
-            area_share=area_share,
-            cell_m=cell_m,
-            bandwidth_m=bandwidth_m,
-            half_life_days=half_life_days,
-            max_aspect=max_aspect,
-            min_fill=min_fill,
-            **{k: v for k, v in explicit.items() if v is not None},
-        )
+        if targets is None:
+            params = tier_params(tier, **{k: v for k, v in given.items() if v is not None})
+        else:
+            params = _zone_targets(targets).params(tier, **given)
     except ValueError as exc:
         raise fail(str(exc)) from exc
     districts = load_districts(c, districts_file, crs)
