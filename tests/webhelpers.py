@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -11,6 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from smart_policing.api import create_app
+from smart_policing.data import builtin_mapping, import_file
+from smart_policing.data.synth import CityParams, generate_city
 from smart_policing.reports import Accepted, Actor, ReportAction, assess, intake_rules
 from smart_policing.security.policy import SecurityPolicy
 from smart_policing.security.roles import Role
@@ -88,3 +91,13 @@ def seed_report(
         clerk = Actor(reviewed_by, frozenset({Role.RECORDS}))
         report = transition_report(engine, report.case_number, ReportAction.REVIEW, clerk, now=now)
     return report
+
+
+def load_synthetic_calls(engine: Engine, folder: Path, timezone: str = "America/New_York") -> None:
+    """A one-year synthetic city (2024, 30 calls a day) written to ``folder`` and its CAD
+    calls imported into ``engine``: stored calls for the report and what-if pages."""
+    generate_city(
+        CityParams(seed=5, years=1, end_year=2024, calls_per_day=30.0, incidents_per_day=5.0),
+        folder,
+    )
+    import_file(engine, folder / "cad_calls.csv", builtin_mapping("cad"), timezone=timezone)

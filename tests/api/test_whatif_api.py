@@ -11,23 +11,18 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from smart_policing.data import builtin_mapping, import_file
-from smart_policing.data.synth import CityParams, generate_city
 from smart_policing.security.roles import Role
 from smart_policing.store.calls import load_calls
 from smart_policing.triage.pack import builtin_pack
 from smart_policing.triage.replay import replay
 from smart_policing.triage.vocabulary import builtin_map
+from webhelpers import load_synthetic_calls
 
 TZ = "America/New_York"
 
 
 def _load(engine: Engine, tmp_path: Path) -> None:
-    generate_city(
-        CityParams(seed=5, years=1, end_year=2024, calls_per_day=30.0, incidents_per_day=5.0),
-        tmp_path / "city",
-    )
-    import_file(engine, tmp_path / "city" / "cad_calls.csv", builtin_mapping("cad"), timezone=TZ)
+    load_synthetic_calls(engine, tmp_path / "city", TZ)
 
 
 def test_the_api_gives_the_replay_of_the_stored_calls(
