@@ -38,9 +38,10 @@ from pydantic import (
 )
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Engine, and_, func, select
 
 from smart_policing.api.audit import note_records
+from smart_policing.api.cache import LruCache
 from smart_policing.api.deps import BlankIsNone, EngineDep, LocalDay, SettingsDep
 from smart_policing.api.pages import render
 from smart_policing.api.security import Principal, allow
@@ -370,7 +371,40 @@ def _gun_incident_points(
     return guns["longitude"].to_list(), guns["latitude"].to_list()
 
 
+def _records_version(engine: Engine) -> tuple[object, ...]:
+    """What the breakdown reads besides the zones: neighbourhood polygons and incidents
+    (count and newest id of each; any import changes them)."""
+    b, i = t.boundaries, t.incidents
+    with engine.connect() as conn:
+        polygons = conn.execute(
+            select(func.count(), func.max(b.c.id)).where(b.c.kind == "neighbourhood")
+        ).one()
+        incidents = conn.execute(select(func.count(), func.max(i.c.id))).one()
+    return (*polygons, *incidents)
+
+
 def _neighbourhoods(
+    request: Request,
+    engine: Engine,
+    zone_set: ZoneSetInfo,
+    start: date,
+    end: date,
+    timezone: str,
+) -> tuple[NeighbourhoodsOut, ZonesAcrossNeighbourhoods]:
+    """The breakdown of ``zone_set``, remembered per zone-set content, period and stored
+    records (an overlay of a city's neighbourhoods takes about a second)."""
+    cache: LruCache[tuple[NeighbourhoodsOut, ZonesAcrossNeighbourhoods]] | None = getattr(
+        request.app.state, "neighbourhood_cache", None
+    )
+    if cache is None:
+        cache = request.app.state.neighbourhood_cache = LruCache(16)
+    key = (zone_set.id, zone_set.content_sha256, start, end, timezone, _records_version(engine))
+    return cache.get_or_make(
+        key, lambda: _compute_neighbourhoods(engine, zone_set, start, end, timezone)
+    )
+
+
+def _compute_neighbourhoods(
     engine: Engine, zone_set: ZoneSetInfo, start: date, end: date, timezone: str
 ) -> tuple[NeighbourhoodsOut, ZonesAcrossNeighbourhoods]:
     zones = [shape(z.geometry) for z in list_zones(engine, zone_set.id)]
@@ -482,7 +516,7 @@ def api_zone_set_neighbourhoods(
     zone_set = _zone_set(engine, name)
     first, last = _period(start, end, settings.timezone)
     note_records(request, "zone_set", ids=[zone_set.name], start=first, end=last)
-    return _neighbourhoods(engine, zone_set, first, last, settings.timezone)[0]
+    return _neighbourhoods(request, engine, zone_set, first, last, settings.timezone)[0]
 
 
 def _record(engine: Engine, who: Principal, body: ActivityIn, route: str) -> StoredActivity:
@@ -612,7 +646,11 @@ def zones_page(
         chosen = sets[0]
     first, last = _period(start, end, settings.timezone)
     dose = _dosage(engine, chosen, first, last, settings.timezone)[0] if chosen else None
-    spread = _neighbourhoods(engine, chosen, first, last, settings.timezone)[0] if chosen else None
+    spread = (
+        _neighbourhoods(request, engine, chosen, first, last, settings.timezone)[0]
+        if chosen
+        else None
+    )
     note_records(request, "zone_set", ids=[chosen.name] if chosen else [], start=first, end=last)
     cells = {(z.zone_id, w.week): w for z in dose.zones for w in z.weeks} if dose else {}
     return render(
