@@ -33,6 +33,9 @@ demo-data: install
 	$(CLI) --db $(DEMO_DB) import boundaries $(DEMO_DIR)/neighborhoods.geojson --kind neighbourhood --name demo-neighbourhoods
 	$(CLI) --db $(DEMO_DB) import baltimore-part1 $(DEMO_DIR)/part1_crime.csv
 	$(CLI) --db $(DEMO_DB) import cad $(DEMO_DIR)/cad_calls.csv
+	$(CLI) --db $(DEMO_DB) zones build --from-db --targets baltimore-2019 --tier micro \
+		--start 2020-01-01 --end 2022-12-31 --out $(DEMO_DIR)/zones.geojson > /dev/null
+	$(CLI) --db $(DEMO_DB) zones import $(DEMO_DIR)/zones.geojson --name demo-focused-patrol
 	echo "$(DEMO_PASSWORD)" | $(CLI) --db $(DEMO_DB) users add $(DEMO_USER) --exist-ok --password-stdin \
 		--role analyst --role supervisor --role dispatcher --role records --role auditor
 	@echo "demo: sign in at http://$(HOST):$(PORT) as $(DEMO_USER) / $(DEMO_PASSWORD) (synthetic data only)"
