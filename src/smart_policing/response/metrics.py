@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zoneinfo
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -62,6 +61,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from smart_policing.model.calls import INTERVALS, Interval, SourceChannel
+from smart_policing.timezones import IanaTimeZone
 from smart_policing.triage.pack import WEEKDAYS
 
 __all__ = [
@@ -135,18 +135,10 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _check_timezone(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown IANA time zone {value!r}") from exc
-    return value
-
-
 class ResponseOptions(_Model):
     """What is measured, and how (see the module docstring)."""
 
-    timezone: str = "America/New_York"
+    timezone: IanaTimeZone = "America/New_York"
     """IANA time zone of the hour, weekday and month breakdowns."""
     agencies: tuple[str, ...] | None = ("POLICE",)
     """Agencies measured (upper case, as the importer stores them); ``None``: all."""
@@ -162,11 +154,6 @@ class ResponseOptions(_Model):
     """Width of the call-to-arrival histogram bins, in minutes."""
     histogram_max_min: float = Field(default=60.0, gt=0, le=24 * 60)
     """Upper edge of the last full bin, in minutes; longer times fall in one open bin."""
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str) -> str:
-        return _check_timezone(value)
 
     @field_validator("agencies")
     @classmethod

@@ -82,6 +82,7 @@ from smart_policing.response.metrics import (
     officer_initiated_column,
     select_agencies,
 )
+from smart_policing.timezones import IanaTimeZone
 from smart_policing.triage.replay import officer_seconds
 
 __all__ = [
@@ -279,7 +280,7 @@ def _check_staffing_shifts(
 class TimeBudgetOptions(_Model):
     """Shifts, staffing and the assumptions of the budget (see the module docstring)."""
 
-    timezone: str = "America/New_York"
+    timezone: IanaTimeZone = "America/New_York"
     """IANA time zone of the shift clock."""
     agencies: tuple[str, ...] | None = ("POLICE",)
     """Agencies counted (upper case); ``None``: all."""
@@ -308,15 +309,6 @@ class TimeBudgetOptions(_Model):
     """First shift date of the period (default: the first call's)."""
     end: date | None = None
     """Last shift date of the period, inclusive (default: the last call's)."""
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown IANA time zone {value!r}") from exc
-        return value
 
     @field_validator("agencies")
     @classmethod

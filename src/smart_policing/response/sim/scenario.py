@@ -37,13 +37,13 @@ import math
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeAlias
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from smart_policing.datafiles import LocatedErrors, load_model
+from smart_policing.timezones import IanaTimeZone
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -460,7 +460,7 @@ class Scenario(_Strict):
     replications: int = Field(default=10, ge=1, le=10_000)
     horizon_days: float | None = Field(default=None, gt=0.0, le=3660.0)
     warmup_days: float = Field(default=1.0, ge=0.0)
-    timezone: str = "America/New_York"
+    timezone: IanaTimeZone = "America/New_York"
     start_date: date | None = None
     geography: Geography
     shifts: tuple[Shift, ...] = Field(min_length=1)
@@ -478,15 +478,6 @@ class Scenario(_Strict):
     def _schema(cls, v: int) -> int:
         if v != SCHEMA_VERSION:
             raise ValueError(f"this version reads schema_version {SCHEMA_VERSION}, not {v}")
-        return v
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"{v!r} is not an IANA time zone (e.g. America/New_York)") from exc
         return v
 
     @model_validator(mode="after")
