@@ -41,7 +41,7 @@ The self-exciting point process (Mohler et al. 2011) is in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -136,7 +136,22 @@ def _window(events: F64, t: float, lookback_days: float) -> F64:
     return events[lo:hi]
 
 
-class NaiveCounts(BaseEstimator):  # type: ignore[misc]
+class _StoredEvents(BaseEstimator):  # type: ignore[misc]
+    """Forecasters whose fit is storing the validated events (the surface is computed at
+    ``predict``): parameter limits checked, events sorted by time, ``events_`` and
+    ``n_events_`` learned."""
+
+    _limits: ClassVar[dict[str, Limit]] = {}
+
+    def fit(self, X: Any, y: None = None) -> Self:
+        """Store the events ``X`` (``(n, 3)``: metres, metres, days); returns ``self``."""
+        check_limits(self, self._limits)
+        self.events_ = check_events(X)
+        self.n_events_ = int(self.events_.shape[0])
+        return self
+
+
+class NaiveCounts(_StoredEvents):
     """Events per grid cell over the last ``lookback_days`` days: the baseline forecaster.
 
     The surface at ``t`` counts events with ``t - lookback_days <= t_i < t`` in each
@@ -160,13 +175,6 @@ class NaiveCounts(BaseEstimator):  # type: ignore[misc]
     def __init__(self, *, lookback_days: float = 365.0) -> None:
         self.lookback_days = lookback_days
 
-    def fit(self, X: Any, y: None = None) -> NaiveCounts:
-        """Store the events ``X`` (``(n, 3)``: metres, metres, days); returns ``self``."""
-        check_limits(self, self._limits)
-        self.events_ = check_events(X)
-        self.n_events_ = int(self.events_.shape[0])
-        return self
-
     def predict(self, grid: Grid, t: float) -> F64:
         """Event counts per cell in ``[t - lookback_days, t)``; ``NaN`` outside the city."""
         _check_predict(self, grid, t)
@@ -174,7 +182,7 @@ class NaiveCounts(BaseEstimator):  # type: ignore[misc]
         return grid.masked(grid.counts(ev[:, 0], ev[:, 1]))
 
 
-class SpaceTimeKernelDensity(BaseEstimator):  # type: ignore[misc]
+class SpaceTimeKernelDensity(_StoredEvents):
     """Gaussian spatial kernel times a time decay: a recency-weighted KDE hot-spot map.
 
     The surface at ``t`` is ``sum_i k(t - t_i) * G(cell - s_i; bandwidth_m)`` over
@@ -225,13 +233,6 @@ class SpaceTimeKernelDensity(BaseEstimator):  # type: ignore[misc]
         self.time_scale_days = time_scale_days
         self.lookback_days = lookback_days
 
-    def fit(self, X: Any, y: None = None) -> SpaceTimeKernelDensity:
-        """Store the events ``X`` (``(n, 3)``: metres, metres, days); returns ``self``."""
-        check_limits(self, self._limits)
-        self.events_ = check_events(X)
-        self.n_events_ = int(self.events_.shape[0])
-        return self
-
     def time_weights(self, age_days: F64) -> F64:
         """The decay ``k(age)`` for ages in days (``age > 0``)."""
         scale = float(self.time_scale_days)
@@ -250,7 +251,7 @@ class SpaceTimeKernelDensity(BaseEstimator):  # type: ignore[misc]
         return grid.masked(np.asarray(smooth, float))
 
 
-class ProspectiveHotSpotting(BaseEstimator):  # type: ignore[misc]
+class ProspectiveHotSpotting(_StoredEvents):
     """Prospective hot-spotting (Bowers, Johnson & Pease 2004).
 
     The surface at ``t`` is ``sum_i 1 / (1 + d_i) * 1 / (1 + w_i)`` over events with
@@ -284,13 +285,6 @@ class ProspectiveHotSpotting(BaseEstimator):  # type: ignore[misc]
     def __init__(self, *, bandwidth_m: float = 400.0, time_bandwidth_weeks: int = 8) -> None:
         self.bandwidth_m = bandwidth_m
         self.time_bandwidth_weeks = time_bandwidth_weeks
-
-    def fit(self, X: Any, y: None = None) -> ProspectiveHotSpotting:
-        """Store the events ``X`` (``(n, 3)``: metres, metres, days); returns ``self``."""
-        check_limits(self, self._limits)
-        self.events_ = check_events(X)
-        self.n_events_ = int(self.events_.shape[0])
-        return self
 
     def kernel(self, cell_m: float) -> F64:
         """The spatial weights ``1 / (1 + d)`` on cell offsets within the bandwidth."""
